@@ -1,0 +1,220 @@
+"""``zwgk build``: sources → records → graph → files in ``data/build/``.
+
+The build is deterministic (the same inputs give the same sorted N-Triples)
+and atomic: everything is written to a fresh directory beside the output,
+which replaces the previous build only once complete. A failing build leaves
+the previous output untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+
+from .codelists import load_codelists
+from .errata import apply_errata, load_errata
+from .graph import BASE, GraphBuilder, ResolvedCatalog
+from .parse import CatalogParser
+from .records import SourceError
+from .refdata import load_agencies, load_catalogs, load_places, resolve_agency
+from .registry import ResolutionError, load_registry
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a zwgk project keeps its inputs and outputs."""
+
+    root: Path
+
+    @classmethod
+    def default(cls) -> "Project":
+        return cls(PACKAGE_ROOT)
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.data / "build"
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology" / "zwgk.ttl"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def ntriples(self) -> Path:
+        return self.build_dir / "zwgk.nt"
+
+
+@dataclass
+class BuildResult:
+    graph: Graph
+    catalogs: list[ResolvedCatalog]
+    summary: dict
+
+
+def load_inputs(project: Project):
+    d = project.data
+    return (
+        load_codelists(d / "codelists.toml"),
+        load_registry(d / "instruments.toml"),
+        load_agencies(d / "agencies.toml"),
+        load_places(d / "jurisdictions.toml"),
+        load_catalogs(d / "catalogs.toml"),
+        load_errata(d / "errata.toml"),
+    )
+
+
+def assemble(project: Project) -> BuildResult:
+    """Parse, correct and resolve every registered catalog; return the graph."""
+    codelists, registry, agencies, places, entries, errata = load_inputs(project)
+    parser = CatalogParser(codelists)
+    resolved: list[ResolvedCatalog] = []
+    spellings: dict[str, set[str]] = {}
+    for entry in entries:
+        path = project.data / entry.file
+        data = path.read_bytes()
+        record = parser.parse_bytes(data, entry.file)
+        apply_errata(entry.id, record, errata)
+        resolutions = {}
+        agency_ids = {}
+        for item in record.items:
+            row_cells = item.source.cells
+            for c in item.citations:
+                try:
+                    res = registry.resolve(c)
+                except ResolutionError as exc:
+                    raise SourceError(
+                        f"citation {c.ordinal} {c.text!r}: {exc}. Add the instrument to data/instruments.toml "
+                        "or correct the citation in data/errata.toml",
+                        file=entry.file,
+                        line=item.source.line,
+                        cell=_cell_index(row_cells, c.text),
+                    ) from None
+                resolutions[(item.number, c.ordinal)] = res
+                seen = spellings.setdefault(res.instrument.id, set())
+                seen.update(s for s in (c.title, c.number) if s)
+            if item.agency:
+                agency = resolve_agency(agencies, item.agency, entry.jurisdiction)
+                if agency is None:
+                    raise SourceError(
+                        f"unknown agency {item.agency!r} (公开主体): add it to data/agencies.toml",
+                        file=entry.file,
+                        line=item.source.line,
+                    )
+                agency_ids[item.number] = agency
+        sha = hashlib.sha256(data).hexdigest()
+        resolved.append(ResolvedCatalog(entry, record, sha, resolutions, agency_ids))
+
+    builder = GraphBuilder(codelists, registry, agencies, places)
+    builder.g.parse(project.ontology, format="turtle")
+    builder.add_codelists()
+    builder.add_places()
+    builder.add_agencies()
+    builder.add_instruments(spellings)
+    for rc in resolved:
+        builder.add_catalog(rc)
+    return BuildResult(builder.g, resolved, summarize(builder.g, resolved))
+
+
+def _cell_index(cells: list[str], text: str) -> int | None:
+    head = text[:6]
+    for i, cell in enumerate(cells):
+        if head and head in cell.replace(" ", ""):
+            return i
+    return None
+
+
+def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
+    cited = {r.instrument.id for rc in catalogs for r in rc.resolutions.values()}
+    out = {
+        "catalogs": [],
+        "items": sum(len(rc.record.items) for rc in catalogs),
+        "instruments": len(cited),
+        "citations": sum(len(rc.resolutions) for rc in catalogs),
+        "triples": len(graph),
+    }
+    for rc in catalogs:
+        out["catalogs"].append(
+            {
+                "id": rc.entry.id,
+                "title": rc.record.title,
+                "file": rc.entry.file,
+                "sha256": rc.sha256,
+                "pages": rc.record.pages,
+                "items": len(rc.record.items),
+                "citations": len(rc.resolutions),
+                "missing": {str(i.number): i.missing for i in rc.record.items if i.missing},
+                "unrecognized_levels": {
+                    str(i.number): i.unrecognized_levels for i in rc.record.items if i.unrecognized_levels
+                },
+                "corrections": [
+                    {"item": i.number, "field": c.field, "source": c.source_value, "corrected": c.corrected_value}
+                    for i in rc.record.items
+                    for c in i.corrections
+                ],
+            }
+        )
+    return out
+
+
+def sorted_ntriples(graph: Graph) -> str:
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "\n".join(sorted(set(line for line in lines if line.strip()))) + "\n"
+
+
+def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
+    """Write all outputs to a temporary directory, then swap it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    try:
+        files = {
+            "ntriples": tmp / "zwgk.nt",
+            "turtle": tmp / "zwgk.ttl",
+            "jsonld": tmp / "zwgk.jsonld",
+            "summary": tmp / "summary.json",
+        }
+        files["ntriples"].write_text(sorted_ntriples(result.graph), encoding="utf-8")
+        result.graph.serialize(files["turtle"], format="turtle", encoding="utf-8")
+        result.graph.serialize(files["jsonld"], format="json-ld", encoding="utf-8", auto_compact=True)
+        files["summary"].write_text(
+            json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        _swap(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return {k: out / v.name for k, v in files.items()}
+
+
+def _swap(new: Path, out: Path) -> None:
+    old = None
+    if out.exists():
+        old = out.with_name(f".old-{out.name}-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(new, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build(project: Project, out: Path | None = None) -> tuple[BuildResult, dict[str, Path]]:
+    result = assemble(project)
+    files = write_build(result, out or project.build_dir)
+    return result, files
+
+
+__all__ = ["BASE", "Project", "BuildResult", "assemble", "build", "write_build", "sorted_ntriples"]

@@ -1,0 +1,139 @@
+"""The ``zwgk`` command line: thin commands over plain functions.
+
+User errors (a bad source row, an unknown query, a bad parameter) print one
+line, ``zwgk: error: …``, and exit with status 2; nothing half-written
+replaces a good build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .build import Project, build
+from .records import SourceError
+from .queries import QueryError, QueryRunner, load_named_queries, format_results
+
+
+class UserError(Exception):
+    pass
+
+
+def _project(args) -> Project:
+    return Project(Path(args.root).resolve()) if args.root else Project.default()
+
+
+def cmd_build(args) -> int:
+    project = _project(args)
+    out = Path(args.out).resolve() if args.out else project.build_dir
+    result, files = build(project, out)
+    s = result.summary
+    print(f"built {out}")
+    print(f"  catalogs {len(s['catalogs'])}, items {s['items']}, instruments cited {s['instruments']}, "
+          f"citations {s['citations']}, triples {s['triples']}")
+    for cat in s["catalogs"]:
+        print(f"  {cat['id']}: {cat['items']} items from {cat['file']} ({cat['pages']} pages)")
+        for number, fields in sorted(cat["missing"].items(), key=lambda kv: int(kv[0])):
+            print(f"    item {number}: the source gives no {', '.join(fields)}")
+        for number, values in sorted(cat["unrecognized_levels"].items(), key=lambda kv: int(kv[0])):
+            print(f"    item {number}: 公开层级 value not in the level list: {'、'.join(values)}")
+        for c in cat["corrections"]:
+            print(f"    item {c['item']}: erratum {c['field']}: {c['source']!r} → {c['corrected']!r}")
+    for name, path in files.items():
+        print(f"  {name}: {path}")
+    return 0
+
+
+def _runner(project: Project):
+    from .build import load_inputs
+    from .store import open_store
+
+    codelists, registry, *_ = load_inputs(project)
+    try:
+        store = open_store(project.ntriples)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    return QueryRunner(store, registry, codelists)
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UserError(f"--param {pair!r}: write it as NAME=VALUE")
+        k, v = pair.split("=", 1)
+        values[k.strip()] = v
+    return values
+
+
+def cmd_query(args) -> int:
+    project = _project(args)
+    named = load_named_queries(project.queries)
+    params = _params(args.param or [])
+    target = args.query
+    if target.endswith(".rq") or "/" in target:
+        path = Path(target)
+        if not path.exists():
+            raise UserError(f"no query file {target}")
+        from .queries import parse_named_query
+
+        query = parse_named_query(path)
+    elif target in named:
+        query = named[target]
+    else:
+        raise UserError(f"no named query {target!r}; named queries: {', '.join(named)}")
+    runner = _runner(project)
+    results = runner.run_named(query, params)
+    sys.stdout.write(format_results(results, args.format))
+    return 0
+
+
+def cmd_queries(args) -> int:
+    named = load_named_queries(_project(args).queries)
+    if args.format == "json":
+        print(json.dumps([
+            {"name": q.name, "summary": q.summary, "description": q.description,
+             "params": [p.__dict__ for p in q.params], "example": q.example}
+            for q in named.values()], ensure_ascii=False, indent=2))
+        return 0
+    for q in named.values():
+        print(f"{q.name}: {q.summary}")
+        for p in q.params:
+            print(f"    --param {p.name}=…  ({p.type}) {p.description}; example: {p.example}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="zwgk", description="Disclosure catalogs (政务公开标准目录) as a knowledge graph.")
+    ap.add_argument("--root", help="project folder holding data/, ontology/ and queries/ (default: this checkout)")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="parse the catalogs in data/ and write the graph to data/build/")
+    b.add_argument("--out", help="output folder (default: data/build)")
+    b.set_defaults(func=cmd_build)
+
+    q = sub.add_parser("query", help="run a named query (see `zwgk queries`) or a .rq file on the built graph")
+    q.add_argument("query", help="a named query such as items-citing, or a path to a .rq file")
+    q.add_argument("--param", action="append", metavar="NAME=VALUE", help="a query parameter (repeatable)")
+    q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.set_defaults(func=cmd_query)
+
+    ls = sub.add_parser("queries", help="list the named queries with their parameters")
+    ls.add_argument("--format", choices=("text", "json"), default="text")
+    ls.set_defaults(func=cmd_queries)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (SourceError, QueryError, UserError) as exc:
+        print(f"zwgk: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,311 @@
+"""Records → RDF. Every resource gets a stable IRI under the data base, so the
+same source row gives the same IRI on every build (no blank nodes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV
+
+from .codelists import CodeList
+from .records import CatalogRecord, ItemRecord
+from .refdata import Agency, CatalogEntry, Place
+from .registry import Instrument, Registry, Resolution
+from .text import lookup_key
+
+BASE = "https://w3id.org/zwgk/id/"
+ZWGK = Namespace("https://w3id.org/zwgk/ontology#")
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+CV = Namespace("http://data.europa.eu/m8g/")
+CPSV = Namespace("http://purl.org/vocab/cpsv#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+
+ELI_IN_FORCE = ELI["InForce-inForce"]
+ELI_NOT_IN_FORCE = ELI["InForce-notInForce"]
+
+PREFIXES = {
+    "zwgk": ZWGK,
+    "eli": ELI,
+    "cv": CV,
+    "cpsv": CPSV,
+    "dcat": DCAT,
+    "dct": DCTERMS,
+    "skos": SKOS,
+    "org": ORG,
+    "prov": PROV,
+    "vcard": VCARD,
+    "void": VOID,
+    "owl": OWL,
+    "xsd": XSD,
+}
+
+
+def iri(*parts: object) -> URIRef:
+    return URIRef(BASE + "/".join(str(p) for p in parts))
+
+
+def zh(text: str) -> Literal:
+    return Literal(text, lang="zh")
+
+
+def en(text: str) -> Literal:
+    return Literal(text, lang="en")
+
+
+def _date(value: str) -> Literal:
+    if len(value) == 4:
+        return Literal(value, datatype=XSD.gYear)
+    if len(value) == 7:
+        return Literal(value, datatype=XSD.gYearMonth)
+    return Literal(value, datatype=XSD.date)
+
+
+@dataclass
+class ResolvedCatalog:
+    entry: CatalogEntry
+    record: CatalogRecord
+    sha256: str
+    resolutions: dict[tuple[int, int], Resolution]  # (item, citation ordinal) → resolution
+    agencies: dict[int, str]  # item number → agency id
+
+
+class GraphBuilder:
+    def __init__(
+        self,
+        codelists: dict[str, CodeList],
+        registry: Registry,
+        agencies: dict[str, Agency],
+        places: dict[str, Place],
+    ):
+        self.codelists = codelists
+        self.registry = registry
+        self.agencies = agencies
+        self.places = places
+        self.g = Graph()
+        for prefix, ns in PREFIXES.items():
+            self.g.bind(prefix, ns)
+        self.g.bind("id", BASE)
+
+    def add(self, s, p, o) -> None:
+        if o is not None:
+            self.g.add((s, p, o))
+
+    def concept(self, scheme: str, code: str) -> URIRef:
+        return iri(self.codelists[scheme].path, code)
+
+    # ------------------------------------------------------------ reference data
+
+    def add_codelists(self) -> None:
+        for cl in self.codelists.values():
+            scheme = iri(cl.path)
+            self.add(scheme, RDF.type, SKOS.ConceptScheme)
+            self.add(scheme, SKOS.prefLabel, zh(cl.zh))
+            self.add(scheme, SKOS.prefLabel, en(cl.en))
+            for c in cl.concepts:
+                node = iri(cl.path, c.code)
+                self.add(node, RDF.type, SKOS.Concept)
+                if cl.name == "channel":
+                    self.add(node, RDF.type, ZWGK.Channel)
+                self.add(node, SKOS.prefLabel, zh(c.zh))
+                self.add(node, SKOS.prefLabel, en(c.en))
+                self.add(node, SKOS.notation, Literal(c.code))
+                for alias in c.aliases:
+                    self.add(node, SKOS.altLabel, zh(alias))
+                self.add(node, SKOS.inScheme, scheme)
+                self.add(node, SKOS.topConceptOf, scheme)
+                self.add(scheme, SKOS.hasTopConcept, node)
+
+    def add_places(self) -> None:
+        for p in self.places.values():
+            node = iri("place", p.id)
+            self.add(node, RDF.type, ZWGK.Jurisdiction)
+            self.add(node, RDF.type, DCTERMS.Location)
+            self.add(node, SKOS.prefLabel, zh(p.zh))
+            self.add(node, SKOS.prefLabel, en(p.en))
+            self.add(node, ZWGK.divisionCode, Literal(p.code))
+            if p.parent:
+                self.add(node, ZWGK.parentJurisdiction, iri("place", p.parent))
+
+    def add_agencies(self) -> None:
+        for a in self.agencies.values():
+            node = iri("agency", a.id)
+            self.add(node, RDF.type, ORG.Organization)
+            self.add(node, SKOS.prefLabel, zh(a.zh))
+            self.add(node, SKOS.prefLabel, en(a.en))
+            for alias in a.aliases:
+                self.add(node, SKOS.altLabel, zh(alias))
+            if a.jurisdiction:
+                self.add(node, ZWGK.jurisdiction, iri("place", a.jurisdiction))
+
+    def add_instruments(self, spellings: dict[str, set[str]]) -> None:
+        for inst in self.registry.instruments:
+            self._instrument(inst, spellings.get(inst.id, set()))
+
+    def _instrument(self, inst: Instrument, seen: set[str]) -> None:
+        node = iri("instrument", inst.id)
+        self.add(node, RDF.type, ELI.LegalResource)
+        if inst.title:
+            self.add(node, ELI.title, zh(inst.title))
+            self.add(node, SKOS.prefLabel, zh(inst.title))
+        elif inst.number:
+            self.add(node, SKOS.prefLabel, zh(inst.number))
+        if inst.number:
+            self.add(node, ELI.id_local, Literal(inst.number))
+        self.add(node, ELI.type_document, self.concept("document-type", inst.type))
+        for issuer in inst.issuers:
+            self.add(node, ELI.passed_by, iri("agency", issuer))
+        if inst.date_document:
+            self.add(node, ELI.date_document, _date(inst.date_document))
+        if inst.date_in_force:
+            self.add(node, ELI.first_date_entry_in_force, _date(inst.date_in_force))
+        if inst.issued:
+            self.add(node, DCTERMS.issued, _date(inst.issued))
+        if inst.in_force is not None:
+            self.add(node, ELI.in_force, ELI_IN_FORCE if inst.in_force else ELI_NOT_IN_FORCE)
+        if inst.status:
+            self.add(node, ZWGK.status, self.concept("status", inst.status))
+        if inst.confidence:
+            self.add(node, ZWGK.confidence, Literal(inst.confidence))
+        if inst.confidence_note:
+            self.add(node, ZWGK.confidenceNote, en(inst.confidence_note))
+        if inst.source == "catalog":
+            self.add(node, ZWGK.confidenceNote, en("Not identified in any other source: recorded from what the catalog says."))
+        for edition in inst.editions:
+            self.add(node, ZWGK.edition, Literal(str(edition), datatype=XSD.gYear))
+        if inst.repealed_by:
+            other = iri("instrument", inst.repealed_by)
+            self.add(node, ELI.repealed_by, other)
+            self.add(other, ELI.repeals, node)
+        labels = {inst.title, inst.number} | {a for a in inst.aliases}
+        for spelling in sorted(seen - labels):
+            self.add(node, SKOS.altLabel, zh(spelling))
+        for alias in inst.aliases:
+            self.add(node, SKOS.altLabel, zh(alias))
+        for key in sorted(inst.lookup_keys() | {lookup_key(s) for s in seen}):
+            self.add(node, ZWGK.lookupKey, Literal(key))
+        for v in inst.versions:
+            vnode = iri("instrument", inst.id, "version", v.id)
+            self.add(vnode, RDF.type, ZWGK.InstrumentVersion)
+            self.add(node, ZWGK.version, vnode)
+            self.add(vnode, ZWGK.versionOf, node)
+            self.add(vnode, ZWGK.changeType, Literal(v.change))
+            label = v.label or v.number or f"{inst.title}（{v.id}）"
+            self.add(vnode, RDFS.label, zh(label))
+            if v.number:
+                self.add(vnode, ELI.id_local, Literal(v.number))
+            if v.date_document:
+                self.add(vnode, ELI.date_document, _date(v.date_document))
+            if v.date_in_force:
+                self.add(vnode, ELI.first_date_entry_in_force, _date(v.date_in_force))
+            if v.confidence:
+                self.add(vnode, ZWGK.confidence, Literal(v.confidence))
+
+    # ------------------------------------------------------------ catalogs
+
+    def add_catalog(self, rc: ResolvedCatalog) -> None:
+        e, rec = rc.entry, rc.record
+        cat = iri("catalog", e.id)
+        src = iri("catalog", e.id, "source")
+        self.add(cat, RDF.type, ZWGK.Catalog)
+        self.add(cat, RDF.type, DCAT.Catalog)
+        if rec.title:
+            self.add(cat, DCTERMS.title, zh(rec.title))
+        self.add(cat, DCTERMS.publisher, iri("agency", e.publisher))
+        self.add(cat, DCTERMS.spatial, iri("place", e.jurisdiction))
+        self.add(cat, DCTERMS.issued, Literal(str(e.year), datatype=XSD.gYear))
+        self.add(cat, DCTERMS.subject, zh(e.domain_zh))
+        self.add(cat, DCTERMS.subject, en(e.domain_en))
+        self.add(cat, ZWGK.sourceFile, src)
+        self.add(cat, PROV.wasDerivedFrom, src)
+        self.add(src, RDF.type, ZWGK.SourceFile)
+        self.add(src, DCTERMS.title, Literal(rec.source_file))
+        self.add(src, ZWGK.sha256, Literal(rc.sha256))
+        self.add(src, DCAT.mediaType, Literal("text/tab-separated-values"))
+        self.add(src, DCTERMS.format, Literal(e.format))
+        for item in rec.items:
+            self._item(rc, cat, src, item)
+
+    def _item(self, rc: ResolvedCatalog, cat: URIRef, src: URIRef, item: ItemRecord) -> None:
+        cid = rc.entry.id
+        node = iri("catalog", cid, "item", item.number)
+        self.add(node, RDF.type, ZWGK.DisclosureItem)
+        self.add(node, ZWGK.inCatalog, cat)
+        self.add(node, ZWGK.itemNumber, Literal(item.number, datatype=XSD.integer))
+        if item.name:
+            self.add(node, SKOS.prefLabel, zh(item.name))
+        for prop, value in zip((ZWGK.mainItem, ZWGK.subItem, ZWGK.subSubItem), item.path):
+            if value:
+                self.add(node, prop, zh(value))
+        path = [p for p in item.path if p]
+        if path:
+            self.add(node, ZWGK.categoryPath, Literal(" / ".join(path)))
+        if item.content_text:
+            self.add(node, ZWGK.contentText, zh(item.content_text))
+        for k, el in enumerate(item.elements, 1):
+            enode = iri("catalog", cid, "item", item.number, "element", k)
+            self.add(node, ZWGK.disclosureElement, enode)
+            self.add(enode, RDF.type, ZWGK.DisclosureElement)
+            self.add(enode, ZWGK.elementNumber, Literal(el.number, datatype=XSD.integer))
+            self.add(enode, SKOS.prefLabel, zh(el.label))
+        if item.deadline_text:
+            self.add(node, ZWGK.deadlineText, zh(item.deadline_text))
+        if item.deadline_days is not None:
+            self.add(node, ZWGK.deadlineWorkingDays, Literal(item.deadline_days, datatype=XSD.integer))
+        if item.agency:
+            self.add(node, ZWGK.responsibleAgency, iri("agency", rc.agencies[item.number]))
+        for code in item.channels:
+            self.add(node, ZWGK.disclosureChannel, self.concept("channel", code))
+        for code in item.audiences:
+            self.add(node, ZWGK.audience, self.concept("audience", code))
+        for code in item.modes:
+            self.add(node, ZWGK.disclosureMode, self.concept("mode", code))
+        for code in item.levels:
+            self.add(node, ZWGK.disclosureLevel, self.concept("level", code))
+        for text in item.unrecognized_levels:
+            self.add(node, ZWGK.unrecognizedLevel, Literal(text))
+        for phone in item.phones:
+            self.add(node, ZWGK.contactPhone, Literal(phone))
+
+        row = iri("catalog", cid, "source", "line", item.source.line)
+        self.add(node, PROV.wasDerivedFrom, row)
+        self.add(row, RDF.type, ZWGK.SourceRow)
+        self.add(row, ZWGK.sourceFile, src)
+        self.add(row, ZWGK.lineNumber, Literal(item.source.line, datatype=XSD.integer))
+        self.add(row, ZWGK.pageNumber, Literal(item.source.page, datatype=XSD.integer))
+        self.add(row, ZWGK.rawLine, Literal(item.source.raw))
+        for extra in item.source.continuation_lines:
+            self.add(row, ZWGK.continuationLine, Literal(extra, datatype=XSD.integer))
+
+        for c in item.citations:
+            res = rc.resolutions[(item.number, c.ordinal)]
+            inst = iri("instrument", res.instrument.id)
+            cnode = iri("catalog", cid, "item", item.number, "citation", c.ordinal)
+            self.add(node, ZWGK.legalBasis, inst)
+            self.add(node, ZWGK.citation, cnode)
+            self.add(cnode, RDF.type, ZWGK.Citation)
+            self.add(cnode, ZWGK.citationNumber, Literal(c.ordinal, datatype=XSD.integer))
+            self.add(cnode, ZWGK.citedText, Literal(c.text))
+            if c.title:
+                self.add(cnode, ZWGK.citedTitle, Literal(c.title))
+            if c.number:
+                self.add(cnode, ZWGK.citedNumber, Literal(c.number))
+            if c.edition:
+                self.add(cnode, ZWGK.citedEdition, Literal(str(c.edition), datatype=XSD.gYear))
+            self.add(cnode, ZWGK.citesInstrument, inst)
+            if res.version:
+                self.add(cnode, ZWGK.citedVersion, iri("instrument", res.instrument.id, "version", res.version.id))
+            self.add(cnode, ZWGK.resolution, Literal(res.method))
+            self.add(cnode, PROV.wasDerivedFrom, row)
+
+        for corr in item.corrections:
+            knode = iri("catalog", cid, "item", item.number, "correction", corr.erratum_index)
+            self.add(node, ZWGK.correction, knode)
+            self.add(knode, RDF.type, ZWGK.Correction)
+            self.add(knode, ZWGK.field, Literal(corr.field))
+            self.add(knode, ZWGK.sourceValue, Literal(corr.source_value))
+            self.add(knode, ZWGK.correctedValue, Literal(corr.corrected_value))
+            self.add(knode, ZWGK.reason, en(corr.reason))
+            self.add(knode, PROV.used, row)
+            self.add(knode, DCTERMS.source, Literal(f"data/{corr.erratum_file}#erratum-{corr.erratum_index}"))

@@ -1,0 +1,195 @@
+"""Named queries: ``queries/<name>.rq`` files with a small metadata header.
+
+Header lines start with ``#+``::
+
+    #+ summary: Items that cite an instrument, in any spelling of its title or number
+    #+ param instrument: instrument | Title or document number, any spelling | 国务院令765号
+
+A parameter ``NAME`` is the query variable ``?NAME``; its value is *bound*
+(pyoxigraph substitutions, SPARQL-dev SEP-0007), never spliced into the text.
+SEP-0007 requires a bound variable to be projected, so a named query selects
+its parameters too: each result row shows what the parameter resolved to.
+Parameter types: ``instrument`` (resolved by the citation resolver to the
+instrument's IRI), ``channel`` (a channel's name or code → its concept),
+``string``, ``integer``, ``iri``. The CLI and the HTTP API run this same code.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .codelists import CodeList
+from .graph import BASE, PREFIXES, iri
+from .registry import Registry, ResolutionError
+
+PARAM_TYPES = ("instrument", "channel", "string", "integer", "iri")
+_PARAM = re.compile(r"^#\+\s*param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<spec>.*)$")
+_META = re.compile(r"^#\+\s*(?P<key>summary|description)\s*:\s*(?P<value>.*)$")
+
+
+class QueryError(ValueError):
+    """A user error in running a query: unknown name, bad parameter, bad SPARQL."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    description: str
+    example: str | None
+
+
+@dataclass
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+    summary: str = ""
+    description: str = ""
+    params: list[Param] = field(default_factory=list)
+
+    @property
+    def example(self) -> dict[str, str]:
+        return {p.name: p.example for p in self.params if p.example is not None}
+
+
+def parse_named_query(path: Path) -> NamedQuery:
+    text = path.read_text(encoding="utf-8")
+    q = NamedQuery(path.stem, path, text)
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if m := _PARAM.match(line):
+            parts = [p.strip() for p in m.group("spec").split("|")]
+            ptype = parts[0]
+            if ptype not in PARAM_TYPES:
+                raise QueryError(f"{path.name}:{lineno}: parameter type {ptype!r} is not one of {', '.join(PARAM_TYPES)}")
+            desc = parts[1] if len(parts) > 1 else ""
+            example = parts[2] if len(parts) > 2 and parts[2] else None
+            q.params.append(Param(m.group("name"), ptype, desc, example))
+        elif m := _META.match(line):
+            setattr(q, m.group("key"), m.group("value").strip())
+    return q
+
+
+def load_named_queries(folder: Path) -> dict[str, NamedQuery]:
+    return {p.stem: parse_named_query(p) for p in sorted(folder.glob("*.rq"))}
+
+
+class QueryRunner:
+    """Runs SPARQL on a store, binding named-query parameters as values."""
+
+    def __init__(self, store: ox.Store, registry: Registry, codelists: dict[str, CodeList]):
+        self.store = store
+        self.registry = registry
+        self.codelists = codelists
+
+    def bind(self, query: NamedQuery, values: dict[str, str]) -> dict[ox.Variable, object]:
+        declared = {p.name: p for p in query.params}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise QueryError(
+                f"query {query.name!r} has no parameter {', '.join(unknown)}; its parameters: {', '.join(declared) or 'none'}"
+            )
+        bound = {}
+        for p in query.params:
+            if p.name not in values:
+                example = f" (for example {p.name}={p.example})" if p.example else ""
+                raise QueryError(f"query {query.name!r} needs the parameter {p.name!r}{example}")
+            bound[ox.Variable(p.name)] = self._term(p, values[p.name])
+        return bound
+
+    def _term(self, p: Param, value: str):
+        if p.type == "instrument":
+            try:
+                res = self.registry.resolve_text(value)
+            except ResolutionError as exc:
+                raise QueryError(f"parameter {p.name}: {exc}") from None
+            return ox.NamedNode(str(iri("instrument", res.instrument.id)))
+        if p.type == "channel":
+            channels = self.codelists["channel"]
+            code = channels.code_for(value) or (value if any(c.code == value for c in channels.concepts) else None)
+            if code is None:
+                known = "、".join(c.zh for c in channels.concepts)
+                raise QueryError(f"parameter {p.name}: unknown channel {value!r}; known channels: {known}")
+            return ox.NamedNode(str(iri(channels.path, code)))
+        if p.type == "integer":
+            if not re.fullmatch(r"[+-]?\d+", value.strip()):
+                raise QueryError(f"parameter {p.name}: {value!r} is not an integer")
+            return ox.Literal(value.strip(), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        if p.type == "iri":
+            try:
+                return ox.NamedNode(value)
+            except ValueError as exc:
+                raise QueryError(f"parameter {p.name}: {value!r} is not an IRI ({exc})") from None
+        return ox.Literal(value)
+
+    def run(self, text: str, substitutions: dict | None = None):
+        try:
+            return self.store.query(
+                text, substitutions=substitutions or None, prefixes={k: str(v) for k, v in PREFIXES.items()} | {"id": BASE}
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except RuntimeError as exc:  # e.g. a bound parameter that the query does not project
+            raise QueryError(f"the query cannot be run: {exc}") from None
+
+    def run_named(self, query: NamedQuery, values: dict[str, str]):
+        return self.run(query.text, self.bind(query, values))
+
+
+# ---------------------------------------------------------------- output
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def format_results(results, fmt: str) -> str:
+    """Format SELECT/ASK results as ``json`` (SPARQL 1.1 Query Results JSON),
+    ``csv`` (SPARQL 1.1 CSV) or ``table`` (aligned text for a terminal)."""
+    if isinstance(results, ox.QueryBoolean):
+        if fmt == "json":
+            return results.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
+        return "true" if bool(results) else "false"
+    if isinstance(results, ox.QueryTriples):
+        if fmt == "table":
+            return results.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        raise QueryError("CONSTRUCT and DESCRIBE results are RDF: use --format table (N-Triples)")
+    if fmt == "json":
+        return results.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
+    if fmt == "csv":
+        return results.serialize(format=ox.QueryResultsFormat.CSV).decode("utf-8")
+    if fmt != "table":
+        raise QueryError(f"unknown format {fmt!r}: use table, json or csv")
+    names = [v.value for v in results.variables]
+    rows = [[_cell(sol[n]) for n in names] for sol in results]
+    return render_table(names, rows)
+
+
+def render_table(names: list[str], rows: list[list[str]]) -> str:
+    from unicodedata import east_asian_width
+
+    def width(s: str) -> int:
+        return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in s)
+
+    widths = [max([width(n)] + [width(r[i]) for r in rows]) for i, n in enumerate(names)]
+    pad = lambda s, w: s + " " * (w - width(s))  # noqa: E731
+    out = io.StringIO()
+    out.write("  ".join(pad(n, w) for n, w in zip(names, widths)).rstrip() + "\n")
+    out.write("  ".join("-" * w for w in widths) + "\n")
+    for r in rows:
+        out.write("  ".join(pad(c, w) for c, w in zip(r, widths)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return out.getvalue()
+
+
+__all__ = ["QueryError", "NamedQuery", "QueryRunner", "load_named_queries", "format_results"]

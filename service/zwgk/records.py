@@ -1,0 +1,117 @@
+"""Typed records: what the parser makes of a catalog, before any RDF exists.
+
+Every record keeps where it came from (file, line, raw cells) so the graph can
+carry provenance and an error can name the line and cell that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class SourceError(ValueError):
+    """A source value the parser cannot make sense of. Names file, line and cell."""
+
+    def __init__(self, message: str, *, file: str, line: int | None = None, cell: int | None = None):
+        self.file, self.line, self.cell, self.reason = file, line, cell, message
+        where = file
+        if line is not None:
+            where += f", line {line}"
+        if cell is not None:
+            where += f", cell {cell + 1}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    file: str
+    line: int  # 1-based
+    page: int  # 1-based, counted by header blocks
+    raw: str  # the line exactly as in the file
+    continuation_lines: tuple[int, ...] = ()
+
+    @property
+    def cells(self) -> list[str]:
+        return self.raw.split("\t")
+
+
+@dataclass
+class CitationRecord:
+    ordinal: int  # position in the 公开依据 cell, 1-based
+    text: str  # as written, wrap spaces removed
+    title: str | None  # without 《》
+    number: str | None  # canonical spelling of the written number
+    edition: int | None = None  # standards: LD/T 32—2015 → 2015
+    note: str | None = None  # a parenthetical that is not a number (dates, amendments)
+    dates: tuple[str, ...] = ()  # ISO dates found in the note
+
+
+@dataclass
+class Element:
+    number: int
+    label: str
+
+
+@dataclass
+class Correction:
+    """An erratum applied to a record: both values are kept."""
+
+    field: str
+    source_value: str
+    corrected_value: str
+    reason: str
+    erratum_file: str
+    erratum_index: int
+
+
+@dataclass
+class ItemRecord:
+    number: int
+    path: tuple[str | None, str | None, str | None]  # 主项, 子项, 二级子项 after inheritance
+    content_text: str | None
+    elements: list[Element]
+    basis_text: str | None
+    citations: list[CitationRecord]
+    deadline_text: str | None
+    deadline_days: int | None
+    agency: str | None
+    channels: list[str]  # channel codes marked as used
+    channels_unmarked: list[str]  # channel codes listed but not marked
+    audiences: list[str]  # audience codes
+    modes: list[str]  # mode codes
+    levels: list[str]  # level codes
+    unrecognized_levels: list[str]
+    phones: list[str]
+    source: SourceRow
+    corrections: list[Correction] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        """The item's own name: the most specific 事项 of its path."""
+        return next((p for p in reversed(self.path) if p), None)
+
+    @property
+    def missing(self) -> list[str]:
+        """Fields the source leaves empty for this item (never filled in)."""
+        checks = {
+            "name": self.name,
+            "content": self.content_text,
+            "legalBasis": self.citations,
+            "deadline": self.deadline_text,
+            "agency": self.agency,
+            "channel": self.channels,
+            "audience": self.audiences,
+            "mode": self.modes,
+            "level": self.levels or self.unrecognized_levels,
+            "phone": self.phones,
+        }
+        return [name for name, value in checks.items() if not value]
+
+
+@dataclass
+class CatalogRecord:
+    title: str | None  # as printed on the first page
+    compiler: str | None  # 编制单位
+    source_file: str
+    pages: int
+    items: list[ItemRecord]

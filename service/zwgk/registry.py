@@ -1,0 +1,199 @@
+"""The instrument registry (``data/instruments.toml``) and the citation resolver.
+
+The resolver maps a citation, however it is written, to exactly one instrument
+(the work) and, where the written number names one, to the version it cites.
+The same resolver answers users: ``resolve_text("国务院令765号")`` and
+``resolve_text("《社会保险经办条例》")`` give the same instrument.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .citations import canonical_number, parse_citation
+from .records import CitationRecord
+from .text import lookup_key
+
+# how close a written title must be to the registry's when the number matches
+TITLE_SIMILARITY = 0.8
+
+
+@dataclass(frozen=True)
+class Version:
+    id: str
+    change: str
+    number: str | None = None
+    label: str | None = None
+    date_document: str | None = None
+    date_in_force: str | None = None
+    confidence: str | None = None
+
+
+@dataclass
+class Instrument:
+    id: str
+    type: str
+    issuers: list[str]
+    source: str
+    title: str | None = None
+    number: str | None = None
+    date_document: str | None = None
+    date_in_force: str | None = None
+    issued: str | None = None
+    status: str | None = None
+    in_force: bool | None = None
+    confidence: str | None = None
+    confidence_note: str | None = None
+    editions: list[int] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    repealed_by: str | None = None
+    versions: list[Version] = field(default_factory=list)
+
+    def title_keys(self) -> set[str]:
+        return {lookup_key(t) for t in [self.title, *self.aliases] if t}
+
+    def number_keys(self) -> set[str]:
+        numbers = [self.number, *(v.number for v in self.versions)]
+        return {lookup_key(n) for n in numbers if n}
+
+    def lookup_keys(self) -> set[str]:
+        return self.title_keys() | self.number_keys()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    instrument: Instrument
+    version: Version | None
+    method: str  # "number", "title", "number+title", "number, title differs"
+
+
+class ResolutionError(LookupError):
+    pass
+
+
+class Registry:
+    def __init__(self, instruments: list[Instrument]):
+        self.instruments = instruments
+        self.by_id = {i.id: i for i in instruments}
+        if len(self.by_id) != len(instruments):
+            raise ValueError("instrument ids must be unique")
+        self._by_number: dict[str, Instrument] = {}
+        self._by_title: dict[str, Instrument] = {}
+        self._by_bare_decree: dict[str, list[Instrument]] = {}
+        for inst in instruments:
+            for key in inst.number_keys():
+                self._claim(self._by_number, key, inst, "number")
+                m = re.search(r"令(\d+)号$", key)
+                if m:
+                    self._by_bare_decree.setdefault(m.group(1), []).append(inst)
+            for key in inst.title_keys():
+                self._claim(self._by_title, key, inst, "title")
+        for inst in instruments:
+            if inst.repealed_by and inst.repealed_by not in self.by_id:
+                raise ValueError(f"{inst.id}: repealed_by names unknown instrument {inst.repealed_by!r}")
+
+    @staticmethod
+    def _claim(index: dict[str, Instrument], key: str, inst: Instrument, what: str) -> None:
+        other = index.get(key)
+        if other is not None and other is not inst:
+            raise ValueError(f"{what} key {key!r} is claimed by both {other.id} and {inst.id}")
+        index[key] = inst
+
+    # ------------------------------------------------------------ resolution
+
+    def _by_written_number(self, number: str) -> Instrument | None:
+        key = lookup_key(number)
+        if key in self._by_number:
+            return self._by_number[key]
+        bare = re.fullmatch(r"第?(\d+)号令", key)
+        if bare:
+            found = self._by_bare_decree.get(bare.group(1), [])
+            unique = {i.id: i for i in found}
+            if len(unique) == 1:
+                return next(iter(unique.values()))
+        return None
+
+    def _by_written_title(self, title: str) -> Instrument | None:
+        return self._by_title.get(lookup_key(title))
+
+    @staticmethod
+    def _version(inst: Instrument, citation: CitationRecord) -> Version | None:
+        if citation.number:
+            key = lookup_key(citation.number)
+            for v in inst.versions:
+                if v.number and lookup_key(v.number) == key:
+                    return v
+            bare = re.fullmatch(r"第?(\d+)号令", key)
+            if bare:
+                for v in inst.versions:
+                    if v.number and lookup_key(v.number).endswith(f"令{bare.group(1)}号"):
+                        return v
+        if citation.dates:
+            # "根据2018年12月29日…修正": the latest date that is a version's date
+            for date in sorted(citation.dates, reverse=True):
+                for v in inst.versions:
+                    if v.date_document == date:
+                        return v
+        return None
+
+    def resolve(self, citation: CitationRecord) -> Resolution:
+        """Resolve a parsed citation to one instrument, or raise ResolutionError."""
+        by_number = self._by_written_number(citation.number) if citation.number else None
+        by_title = self._by_written_title(citation.title) if citation.title else None
+        if by_number and by_title and by_number is not by_title:
+            raise ResolutionError(
+                f"the number {citation.number} names {by_number.title or by_number.number} "
+                f"but the title 《{citation.title}》 names {by_title.title}"
+            )
+        if by_number:
+            if not citation.title or by_title is by_number:
+                method = "number+title" if citation.title else "number"
+            else:
+                best = max(
+                    (difflib.SequenceMatcher(None, lookup_key(citation.title), k).ratio() for k in by_number.title_keys()),
+                    default=0.0,
+                )
+                if best < TITLE_SIMILARITY:
+                    raise ResolutionError(
+                        f"the number {citation.number} names {by_number.title} but the title "
+                        f"《{citation.title}》 is too different (similarity {best:.2f} < {TITLE_SIMILARITY})"
+                    )
+                method = "number, title differs"
+            return Resolution(by_number, self._version(by_number, citation), method)
+        if citation.number and not by_title:
+            raise ResolutionError(f"no instrument in the registry has the number {citation.number}")
+        if by_title:
+            if citation.number:
+                # a number the registry does not know, with a known title: an error of the source
+                raise ResolutionError(
+                    f"《{citation.title}》 is in the registry, but not with the number {citation.number}"
+                )
+            return Resolution(by_title, self._version(by_title, citation), "title")
+        raise ResolutionError(f"no instrument in the registry matches {citation.text!r}")
+
+    def resolve_text(self, text: str) -> Resolution:
+        """Resolve what a person typed: a number, a title, or both, in any spelling."""
+        text = text.strip()
+        if not text:
+            raise ResolutionError("an empty instrument name")
+        citation = parse_citation(1, text)
+        if citation.title and not citation.number and "《" not in text:
+            number = canonical_number(text)
+            if number:
+                citation = CitationRecord(1, text, title=None, number=number)
+        return self.resolve(citation)
+
+
+def load_registry(path: Path) -> Registry:
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    instruments = []
+    for entry in raw["instrument"]:
+        entry = dict(entry)
+        versions = [Version(**v) for v in entry.pop("versions", [])]
+        instruments.append(Instrument(**entry, versions=versions))
+    return Registry(instruments)
