@@ -16,7 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import BNode, Graph
+from rdflib.compare import to_canonical_graph
 
 from .codelists import load_codelists
 from .errata import apply_errata, load_errata
@@ -173,6 +174,10 @@ def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
 
 
 def sorted_ntriples(graph: Graph) -> str:
+    """N-Triples, one line per triple, sorted; blank nodes (only the ontology's
+    OWL lists have them) get canonical labels so equal graphs give equal text."""
+    if any(isinstance(t, BNode) for triple in graph for t in triple):
+        graph = to_canonical_graph(graph)
     lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
     return "\n".join(sorted(set(line for line in lines if line.strip()))) + "\n"
 

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real Hami build (built once per session into a temp folder)
+and helpers to make small catalogs in the source layout."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from zwgk.build import Project, assemble, load_inputs
+from zwgk.parse import CatalogParser
+
+ROOT = Path(__file__).resolve().parents[1]
+HAMI = ROOT / "data" / "sources" / "hami-2024-social-insurance.txt"
+
+TITLE = "## 测试市社会保险领域政务公开标准目录（2024年）"
+COMPILER = "编制单位：市人力资源和社会保障局"
+HEADER = "\t".join(
+    ["序号", "公开事项", "", "", "公开内容 (要素)", "公开依据", "公开时限", "公开主体", "公开渠道和载体",
+     "公开对象", "", "公开方式", "", "公开层级", "咨询及监督 举报电话"]
+)
+SUBHEADER = "\t".join(["", "主项", "子项", "二级子项", "", "", "", "", "", "全社会", "特定群体", "主动", "依申请", "", ""])
+
+
+def page(*rows: str) -> str:
+    """One page of a catalog: the repeated header block, then rows."""
+    return "\n".join(["", TITLE, "", COMPILER, "", HEADER, SUBHEADER, *rows]) + "\n"
+
+
+def row(number, names=("", "", ""), content="1. 事项名称 2. 事项简述",
+        basis="《中华人民共和国政府信息公开条例》（中华人民共和国国务院令 第711号）",
+        deadline="信息形成或者变更之日起20个工作日内", agency="市人力资源和社会保障局",
+        channels="■政府网站", marks=("√", "", "√", ""), level="市级", phone="0902-2321695", shift_before=0, shift_after=0):
+    cells = [str(number)] + [""] * shift_before + list(names) + [""] * shift_after
+    cells += [content, basis, deadline, agency, channels, *marks, level, phone]
+    return "\t".join(cells)
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return Project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def inputs(project):
+    return load_inputs(project)
+
+
+@pytest.fixture(scope="session")
+def parser(inputs) -> CatalogParser:
+    return CatalogParser(inputs[0])
+
+
+@pytest.fixture(scope="session")
+def hami_result(project):
+    """The graph of the real source, built once."""
+    return assemble(project)
+
+
+@pytest.fixture(scope="session")
+def hami_items(hami_result):
+    return {item.number: item for item in hami_result.catalogs[0].record.items}
+
+
+@pytest.fixture
+def scratch_project(tmp_path) -> Project:
+    """A copy of the project's inputs that a test may change."""
+    for sub in ("data", "ontology", "queries"):
+        shutil.copytree(ROOT / sub, tmp_path / sub, ignore=shutil.ignore_patterns("build"))
+    return Project(tmp_path)

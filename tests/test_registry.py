@@ -1,0 +1,90 @@
+"""The citation resolver: every spelling of one instrument resolves to it, once."""
+
+import pytest
+
+from zwgk.citations import parse_citation
+from zwgk.registry import Instrument, Registry, ResolutionError
+
+HANDLING = "social-insurance-handling-regulation"
+
+
+@pytest.fixture(scope="module")
+def registry(inputs):
+    return inputs[1]
+
+
+@pytest.mark.parametrize("text", [
+    "国务院令第765号", "国务院令765号", "中华人民共和国国务院令 第765号", "中华人民共和国国务院令第765号",
+    "国务院令 第765号", "765号令", "社会保险经办条例", "《社会保险经办条例》", "《社会保险经办条例》（国务院令第765号）",
+])
+def test_every_spelling_of_765(registry, text):
+    assert registry.resolve_text(text).instrument.id == HANDLING
+
+
+@pytest.mark.parametrize("text", ["人社部发〔2015〕32号", "人社部发[2015]32号", "人社部发（2015）32号", "人社部发(2015)32号", "人社部发﹝2015﹞32号"])
+def test_year_bracket_spellings(registry, text):
+    assert registry.resolve_text(text).instrument.id == "civil-service-pension-handling-procedures-notice"
+
+
+@pytest.mark.parametrize("text, version", [
+    ("《工伤保险条例》（国务院令第375号）", "2003"),
+    ("《工伤保险条例》（中华人民共和国国务院令586号）", "2010"),
+    ("国务院令第586号", "2010"),
+    ("《社会保险费征缴暂行条例》（国务院令 710号）", "2019"),
+    ("《中华人民共和国政府信息公开条例》（国务院令第711号）", "2019"),
+    ("《中华人民共和国政府信息公开条例》（国务院令第492号）", "2007"),
+])
+def test_the_decree_that_promulgated_or_amended_names_the_work_and_its_version(registry, text, version):
+    res = registry.resolve(parse_citation(1, text))
+    assert res.version is not None and res.version.id == version
+    assert res.instrument.id in {"work-injury-insurance-regulation", "social-insurance-contribution-regulation", "gov-info-disclosure-regulation"}
+
+
+def test_titles_with_or_without_the_state_prefix(registry):
+    assert registry.resolve_text("社会保险法").instrument.id == registry.resolve_text("《中华人民共和国社会保险法》").instrument.id == "social-insurance-law"
+
+
+def test_version_from_the_dates_of_a_note(registry):
+    res = registry.resolve(parse_citation(1, "《中华人民共和国社会保险法》（2010年10月28日…通过，根据2018年12月29日…修正）"))
+    assert (res.instrument.id, res.version.id, res.method) == ("social-insurance-law", "2018", "title")
+
+
+def test_a_small_title_typo_when_the_number_matches(registry):
+    text = "《国务院办公厅关于转发人力资源社会保障部财政部城镇企业职工基本养老保险关系转移接续暂行办的通知》（国办发〔2009〕66号）"
+    res = registry.resolve(parse_citation(1, text))
+    assert res.instrument.id == "enterprise-pension-transfer-measures-notice"
+    assert res.method == "number, title differs"
+
+
+def test_standard_number_with_any_edition_is_the_same_work(registry):
+    for year in (2015, 2016, 2021):
+        res = registry.resolve(parse_citation(8, f"LD/T 33—{year}《社会保障卡读写终端规范》"))
+        assert res.instrument.id == "social-security-card-terminal-specification"
+        assert res.instrument.editions == [2015]
+
+
+def test_conflicts_and_unknowns_are_errors(registry):
+    with pytest.raises(ResolutionError, match="names"):
+        registry.resolve(parse_citation(1, "《失业保险条例》（国务院令第765号）"))
+    with pytest.raises(ResolutionError, match="too different"):
+        registry.resolve(parse_citation(1, "《关于某事的通知》（人社部发〔2015〕32号）"))
+    with pytest.raises(ResolutionError, match="no instrument"):
+        registry.resolve_text("国务院令第999号")
+    with pytest.raises(ResolutionError, match="not with the number"):
+        registry.resolve(parse_citation(1, "《失业保险条例》（人社部发〔2099〕1号）"))
+    with pytest.raises(ResolutionError):
+        registry.resolve_text("  ")
+
+
+def test_a_key_claimed_twice_is_refused():
+    a = Instrument(id="a", type="law", issuers=[], source="catalog", title="同名条例")
+    b = Instrument(id="b", type="law", issuers=[], source="catalog", title="《同名条例》")
+    with pytest.raises(ValueError, match="claimed by both"):
+        Registry([a, b])
+
+
+def test_registry_covers_every_instrument_once(registry):
+    ids = [i.id for i in registry.instruments]
+    assert len(ids) == len(set(ids))
+    keys = [k for i in registry.instruments for k in i.lookup_keys()]
+    assert len(keys) == len(set(keys))
