@@ -54,7 +54,10 @@ def en(text: str) -> Literal:
     return Literal(text, lang="en")
 
 
-def _date(value: str) -> Literal:
+def _date(value: str | None) -> Literal | None:
+    """A date literal of the precision written (YYYY, YYYY-MM or YYYY-MM-DD); None stays None."""
+    if not value:
+        return None
     if len(value) == 4:
         return Literal(value, datatype=XSD.gYear)
     if len(value) == 7:
@@ -156,12 +159,9 @@ class GraphBuilder:
         self.add(node, ELI.type_document, self.concept("document-type", inst.type))
         for issuer in inst.issuers:
             self.add(node, ELI.passed_by, iri("agency", issuer))
-        if inst.date_document:
-            self.add(node, ELI.date_document, _date(inst.date_document))
-        if inst.date_in_force:
-            self.add(node, ELI.first_date_entry_in_force, _date(inst.date_in_force))
-        if inst.issued:
-            self.add(node, DCTERMS.issued, _date(inst.issued))
+        self.add(node, ELI.date_document, _date(inst.date_document))
+        self.add(node, ELI.first_date_entry_in_force, _date(inst.date_in_force))
+        self.add(node, DCTERMS.issued, _date(inst.issued))
         if inst.in_force is not None:
             self.add(node, ELI.in_force, ELI_IN_FORCE if inst.in_force else ELI_NOT_IN_FORCE)
         if inst.status:
@@ -195,10 +195,8 @@ class GraphBuilder:
             self.add(vnode, RDFS.label, zh(label))
             if v.number:
                 self.add(vnode, ELI.id_local, Literal(v.number))
-            if v.date_document:
-                self.add(vnode, ELI.date_document, _date(v.date_document))
-            if v.date_in_force:
-                self.add(vnode, ELI.first_date_entry_in_force, _date(v.date_in_force))
+            self.add(vnode, ELI.date_document, _date(v.date_document))
+            self.add(vnode, ELI.first_date_entry_in_force, _date(v.date_in_force))
             if v.confidence:
                 self.add(vnode, ZWGK.confidence, Literal(v.confidence))
 
