@@ -24,6 +24,7 @@ from .errata import apply_errata, load_errata
 from .graph import BASE, GraphBuilder, ResolvedCatalog
 from .parse import CatalogParser
 from .records import SourceError
+from .validate import Report, as_json, as_turtle, load_shapes, validate
 from .refdata import load_agencies, load_catalogs, load_places, resolve_agency
 from .registry import ResolutionError, load_registry
 
@@ -53,6 +54,10 @@ class Project:
         return self.root / "ontology" / "zwgk.ttl"
 
     @property
+    def shapes(self) -> Path:
+        return self.root / "shapes"
+
+    @property
     def queries(self) -> Path:
         return self.root / "queries"
 
@@ -66,6 +71,7 @@ class BuildResult:
     graph: Graph
     catalogs: list[ResolvedCatalog]
     summary: dict
+    report: "Report | None" = None
 
 
 def load_inputs(project: Project):
@@ -196,6 +202,11 @@ def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
         files["ntriples"].write_text(sorted_ntriples(result.graph), encoding="utf-8")
         result.graph.serialize(files["turtle"], format="turtle", encoding="utf-8")
         result.graph.serialize(files["jsonld"], format="json-ld", encoding="utf-8", auto_compact=True)
+        if result.report is not None:
+            files["report_ttl"] = tmp / "report.ttl"
+            files["report_json"] = tmp / "report.json"
+            files["report_ttl"].write_text(as_turtle(result.report), encoding="utf-8")
+            files["report_json"].write_text(as_json(result.report), encoding="utf-8")
         files["summary"].write_text(
             json.dumps(result.summary, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
@@ -217,7 +228,11 @@ def _swap(new: Path, out: Path) -> None:
 
 
 def build(project: Project, out: Path | None = None) -> tuple[BuildResult, dict[str, Path]]:
+    """Assemble the graph, validate it with the shapes, and write both."""
     result = assemble(project)
+    if any(project.shapes.glob("*.ttl")):
+        result.report = validate(result.graph, load_shapes(project.shapes))
+        result.summary["validation"] = result.report.counts()
     files = write_build(result, out or project.build_dir)
     return result, files
 

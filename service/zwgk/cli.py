@@ -41,6 +41,10 @@ def cmd_build(args) -> int:
             print(f"    item {number}: 公开层级 value not in the level list: {'、'.join(values)}")
         for c in cat["corrections"]:
             print(f"    item {c['item']}: erratum {c['field']}: {c['source']!r} → {c['corrected']!r}")
+    if "validation" in s:
+        v = s["validation"]
+        print(f"  validation: {v['Violation']} violations, {v['Warning']} warnings, {v['Info']} notes "
+              "(zwgk validate shows them)")
     for name, path in files.items():
         print(f"  {name}: {path}")
     return 0
@@ -105,6 +109,29 @@ def cmd_queries(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from rdflib import Graph
+
+    from .validate import FORMATS, load_shapes, validate
+
+    project = _project(args)
+    data_path = Path(args.data) if args.data else project.ntriples
+    if not data_path.exists():
+        raise UserError(f"{data_path} does not exist: run `zwgk build` first")
+    data = Graph()
+    try:
+        data.parse(data_path)
+    except Exception as exc:  # a parser error in a user's file: report it, do not crash
+        raise UserError(f"cannot read {data_path}: {exc}") from None
+    try:
+        shapes = load_shapes(Path(args.shapes) if args.shapes else project.shapes)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
+    report = validate(data, shapes)
+    sys.stdout.write(FORMATS[args.format](report))
+    return 0 if report.conforms else 1
+
+
 def make_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="zwgk", description="Disclosure catalogs (政务公开标准目录) as a knowledge graph.")
     ap.add_argument("--root", help="project folder holding data/, ontology/ and queries/ (default: this checkout)")
@@ -120,6 +147,15 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
     q.set_defaults(func=cmd_query)
 
+    v = sub.add_parser(
+        "validate",
+        help="check the built graph with the SHACL shapes; exit 0: no violation, 1: violations, 2: error",
+    )
+    v.add_argument("--format", choices=("text", "json", "ttl", "html"), default="text")
+    v.add_argument("--data", help="an RDF file to check instead of data/build/zwgk.nt")
+    v.add_argument("--shapes", help="a folder of SHACL shapes instead of shapes/")
+    v.set_defaults(func=cmd_validate)
+
     ls = sub.add_parser("queries", help="list the named queries with their parameters")
     ls.add_argument("--format", choices=("text", "json"), default="text")
     ls.set_defaults(func=cmd_queries)
@@ -132,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (SourceError, QueryError, UserError) as exc:
         print(f"zwgk: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never exit 1 (which `validate` uses for "violations") on a crash
+        print(f"zwgk: error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
 
 
