@@ -62,8 +62,8 @@ def test_instrument_usage(runner, named):
 
 def test_parameters_are_values_not_text(runner, named):
     hostile = '国务院令765号" } UNION { ?item ?p ?o } #'
-    # the resolver reads the number out of the text; the rest is never part of the query
-    assert numbers(runner.run_named(named["items-citing"], {"instrument": hostile})) == ITEMS_765
+    with pytest.raises(QueryError, match="not a title or document number"):
+        runner.run_named(named["items-citing"], {"instrument": hostile})
     q = parse_named_query(ROOT / "queries" / "items-citing.rq")
     q.params[0] = type(q.params[0])("instrument", "string", "", None)  # a plain literal: matches nothing, injects nothing
     assert list(runner.run_named(q, {"instrument": hostile})) == []

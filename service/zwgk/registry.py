@@ -185,6 +185,13 @@ class Registry:
             number = canonical_number(text)
             if number:
                 citation = CitationRecord(1, text, title=None, number=number)
+        leftover = lookup_key(text)
+        for piece in (lookup_key(citation.title), lookup_key(citation.number)):
+            if piece:
+                leftover = leftover.replace(piece, "").replace(piece.replace("第", ""), "")
+        leftover = leftover.strip("()（）〔〕[]【】,，;； ")
+        if leftover:
+            raise ResolutionError(f"{text!r} is not a title or document number (cannot read {leftover!r})")
         return self.resolve(citation)
 
 
