@@ -9,16 +9,17 @@ import pytest
 
 from conftest import ROOT
 from zwgk.build import sorted_ntriples
-from zwgk.queries import QueryError, QueryRunner, format_results, load_named_queries, parse_named_query
+from zwgk.backends import OxigraphBackend
+from zwgk.queries import QueryError, QueryRunner, format_results, load_named_queries, parse_named_query, rows
 
 ITEMS_765 = [6, 9, 30, 31, 32, 33, 34, 37]
 
 
 @pytest.fixture(scope="module")
 def runner(hami_result, inputs):
-    store = ox.Store()
-    store.load(sorted_ntriples(hami_result.graph), format=ox.RdfFormat.N_TRIPLES)
-    return QueryRunner(store, inputs[1], inputs[0])
+    backend = OxigraphBackend()
+    backend.store.load(sorted_ntriples(hami_result.graph), format=ox.RdfFormat.N_TRIPLES)
+    return QueryRunner(backend, inputs[1], inputs[0])
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,8 @@ def named():
     return load_named_queries(ROOT / "queries")
 
 
-def numbers(results):
-    return [int(s["number"].value) for s in results]
+def numbers(outcome):
+    return [int(r["number"]) for r in rows(outcome)[1]]
 
 
 @pytest.mark.parametrize("spelling", [
@@ -52,12 +53,12 @@ def test_items_on_channel(runner, named):
 
 
 def test_instrument_usage(runner, named):
-    rows = [(s["title"].value if s["title"] else None, int(s["items"].value)) for s in runner.run_named(named["instrument-usage"], {})]
-    assert rows[0] == ("中华人民共和国政府信息公开条例", 74)
-    assert rows[1] == ("中华人民共和国社会保险法", 67)
-    counts = [c for _, c in rows]
+    table = [(r.get("title"), int(r["items"])) for r in rows(runner.run_named(named["instrument-usage"], {}))[1]]
+    assert table[0] == ("中华人民共和国政府信息公开条例", 74)
+    assert table[1] == ("中华人民共和国社会保险法", 67)
+    counts = [c for _, c in table]
     assert counts == sorted(counts, reverse=True)
-    assert ("社会保险经办条例", 8) in rows
+    assert ("社会保险经办条例", 8) in table
 
 
 def test_parameters_are_values_not_text(runner, named):
@@ -66,7 +67,7 @@ def test_parameters_are_values_not_text(runner, named):
         runner.run_named(named["items-citing"], {"instrument": hostile})
     q = parse_named_query(ROOT / "queries" / "items-citing.rq")
     q.params[0] = type(q.params[0])("instrument", "string", "", None)  # a plain literal: matches nothing, injects nothing
-    assert list(runner.run_named(q, {"instrument": hostile})) == []
+    assert rows(runner.run_named(q, {"instrument": hostile}))[1] == []
 
 
 def test_parameter_errors(runner, named):
@@ -99,4 +100,4 @@ def test_every_named_query_has_metadata_and_runs_its_example(runner, named):
     for q in named.values():
         assert q.summary, q.name
         assert all(p.example for p in q.params), q.name
-        list(runner.run_named(q, q.example))
+        assert runner.run_named(q, q.example).kind == "solutions"

@@ -17,6 +17,7 @@ instrument's IRI), ``channel`` (a channel's name or code → its concept),
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +81,10 @@ def load_named_queries(folder: Path) -> dict[str, NamedQuery]:
 
 
 class QueryRunner:
-    """Runs SPARQL on a store, binding named-query parameters as values."""
+    """Runs SPARQL on a store backend, binding named-query parameters as values."""
 
-    def __init__(self, store: ox.Store, registry: Registry, codelists: dict[str, CodeList]):
-        self.store = store
+    def __init__(self, backend, registry: Registry, codelists: dict[str, CodeList]):
+        self.backend = backend
         self.registry = registry
         self.codelists = codelists
 
@@ -127,52 +128,50 @@ class QueryRunner:
                 raise QueryError(f"parameter {p.name}: {value!r} is not an IRI ({exc})") from None
         return ox.Literal(value)
 
-    def run(self, text: str, substitutions: dict | None = None):
+    def run(self, text: str, substitutions: dict | None = None, dataset=None):
+        from .backends import QuerySyntaxError
+
         try:
-            return self.store.query(
-                text, substitutions=substitutions or None, prefixes={k: str(v) for k, v in PREFIXES.items()} | {"id": BASE}
-            )
-        except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from None
-        except RuntimeError as exc:  # e.g. a bound parameter that the query does not project
-            raise QueryError(f"the query cannot be run: {exc}") from None
+            return self.backend.query(text, dataset=dataset, substitutions=substitutions or None, prefixes=QUERY_PREFIXES)
+        except QuerySyntaxError as exc:
+            raise QueryError(f"SPARQL error: {exc}") from None
 
     def run_named(self, query: NamedQuery, values: dict[str, str]):
         return self.run(query.text, self.bind(query, values))
 
 
+QUERY_PREFIXES = {k: str(v) for k, v in PREFIXES.items()} | {"id": BASE}
+
+
 # ---------------------------------------------------------------- output
 
-def _cell(term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return term.value
-    if isinstance(term, ox.Literal):
-        return term.value
-    return str(term)
+def rows(outcome) -> tuple[list[str], list[dict[str, str]]]:
+    """Variables and rows (lexical values) of a SELECT outcome, from any backend."""
+    doc = json.loads(b"".join(outcome.serialize("application/sparql-results+json")))
+    names = doc["head"].get("vars", [])
+    return names, [{n: b[n]["value"] for n in names if n in b} for b in doc["results"]["bindings"]]
 
 
-def format_results(results, fmt: str) -> str:
-    """Format SELECT/ASK results as ``json`` (SPARQL 1.1 Query Results JSON),
-    ``csv`` (SPARQL 1.1 CSV) or ``table`` (aligned text for a terminal)."""
-    if isinstance(results, ox.QueryBoolean):
-        if fmt == "json":
-            return results.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
-        return "true" if bool(results) else "false"
-    if isinstance(results, ox.QueryTriples):
-        if fmt == "table":
-            return results.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
-        raise QueryError("CONSTRUCT and DESCRIBE results are RDF: use --format table (N-Triples)")
-    if fmt == "json":
-        return results.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8")
-    if fmt == "csv":
-        return results.serialize(format=ox.QueryResultsFormat.CSV).decode("utf-8")
-    if fmt != "table":
+def format_results(outcome, fmt: str) -> str:
+    """Format a query outcome as ``json`` (SPARQL 1.1 Query Results JSON),
+    ``csv`` (SPARQL 1.1 CSV) or ``table`` (aligned text for a terminal);
+    CONSTRUCT/DESCRIBE results as N-Triples (``table``) or JSON-LD (``json``)."""
+    if fmt not in ("table", "json", "csv"):
         raise QueryError(f"unknown format {fmt!r}: use table, json or csv")
-    names = [v.value for v in results.variables]
-    rows = [[_cell(sol[n]) for n in names] for sol in results]
-    return render_table(names, rows)
+    if outcome.kind == "graph":
+        media = {"table": "application/n-triples", "json": "application/ld+json"}.get(fmt)
+        if media is None:
+            raise QueryError("CONSTRUCT and DESCRIBE results are RDF: use --format table (N-Triples) or json (JSON-LD)")
+        return b"".join(outcome.serialize(media)).decode("utf-8")
+    if fmt == "json":
+        return b"".join(outcome.serialize("application/sparql-results+json")).decode("utf-8")
+    if fmt == "csv":
+        return b"".join(outcome.serialize("text/csv")).decode("utf-8")
+    if outcome.kind == "boolean":
+        doc = json.loads(b"".join(outcome.serialize("application/sparql-results+json")))
+        return "true\n" if doc["boolean"] else "false\n"
+    names, data = rows(outcome)
+    return render_table(names, [[r.get(n, "") for n in names] for r in data])
 
 
 def render_table(names: list[str], rows: list[list[str]]) -> str:

@@ -1,16 +1,19 @@
-"""The embedded store: the built graph loaded into pyoxigraph."""
+"""Opening the built graph in a store backend (see ``backends.py``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pyoxigraph as ox
+from .backends import OxigraphBackend
 
 
-def open_store(ntriples: Path) -> ox.Store:
-    """An in-memory store holding the built graph (``data/build/zwgk.nt``)."""
+def open_store(ntriples: Path, path: Path | None = None) -> OxigraphBackend:
+    """An embedded Oxigraph store holding the built graph (``data/build/zwgk.nt``):
+    in memory, or on disk at ``path``."""
     if not ntriples.exists():
         raise FileNotFoundError(f"{ntriples} does not exist: run `zwgk build` first")
-    store = ox.Store()
-    store.load(path=str(ntriples), format=ox.RdfFormat.N_TRIPLES)
-    return store
+    backend = OxigraphBackend(path)
+    if path is not None:
+        backend.clear()
+    backend.load_ntriples(ntriples)
+    return backend

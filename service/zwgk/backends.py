@@ -1,0 +1,362 @@
+"""Store backends the web layer and the CLI run SPARQL on.
+
+* ``OxigraphBackend``: embedded pyoxigraph, in memory or on disk (the default).
+* ``RdflibBackend``: an rdflib ``Dataset`` in memory (the reference, slower).
+* ``RemoteBackend``: any SPARQL 1.1 server over the SPARQL Protocol
+  (Oxigraph server, Fuseki, Virtuoso, QLever …).
+
+Every backend answers ``query()`` with a ``QueryOutcome`` that knows its kind
+(boolean / solutions / graph) and serializes itself to a media type, so the
+web layer negotiates once and streams what the engine writes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Protocol
+
+import pyoxigraph as ox
+
+# ------------------------------------------------------------------ formats
+
+SOLUTION_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+_RDFLIB_GRAPH = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/n-quads": "nquads",
+    "application/trig": "trig",
+}
+_RDFLIB_RESULTS = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+_SKIP = re.compile(r"#[^\n]*|<[^<>\s]*>|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'")
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first form keyword outside
+    comments, IRIs and strings (None if there is none)."""
+    m = _FORM.search(_SKIP.sub(" ", text))
+    return m.group(1).upper() if m else None
+
+
+def kind_of_form(form: str | None) -> str:
+    return {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(form or "", "solutions")
+
+
+class StoreError(Exception):
+    """The store failed for a reason that is not the request's fault."""
+
+
+class StoreUnavailable(StoreError):
+    """A remote store cannot be reached or answers with a server error."""
+
+
+class QuerySyntaxError(ValueError):
+    """The query or update text is not valid SPARQL; the message has the position."""
+
+
+@dataclass
+class Dataset:
+    """A protocol-level RDF dataset (default-graph-uri / named-graph-uri)."""
+
+    default: list[str] | None = None
+    named: list[str] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.default) or bool(self.named)
+
+
+class QueryOutcome(Protocol):
+    kind: str  # "boolean" | "solutions" | "graph"
+
+    def serialize(self, media_type: str) -> Iterable[bytes]: ...
+
+
+# ------------------------------------------------------------------ oxigraph
+
+@dataclass
+class OxigraphOutcome:
+    kind: str
+    results: object
+
+    def serialize(self, media_type: str) -> Iterable[bytes]:
+        if self.kind == "graph":
+            fmt = GRAPH_FORMATS[media_type]
+            if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+                # triples written as quads in the default graph
+                quads = (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self.results)
+                yield ox.serialize(quads, format=fmt)
+                return
+            yield self.results.serialize(format=fmt)
+        else:
+            yield self.results.serialize(format=SOLUTION_FORMATS[media_type])
+
+
+class OxigraphBackend:
+    name = "oxigraph"
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self.store = ox.Store(str(path)) if path else ox.Store()
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def load_file(self, path: Path, graph: str | None = None) -> None:
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
+        target = ox.NamedNode(graph) if graph else None
+        if fmt.supports_datasets:
+            self.store.bulk_load(path=str(path), format=fmt)
+        else:
+            self.store.bulk_load(path=str(path), format=fmt, to_graph=target or ox.DefaultGraph())
+
+    def load_ntriples(self, path: Path) -> None:
+        self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+
+    def clear(self) -> None:
+        self.store.clear()
+
+    def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
+              base_iri: str | None = None, prefixes: dict | None = None) -> OxigraphOutcome:
+        kwargs: dict = {}
+        if dataset:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default or []] or [ox.DefaultGraph()]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named or []]
+        try:
+            results = self.store.query(text, substitutions=substitutions or None, base_iri=base_iri,
+                                       prefixes=prefixes, **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except RuntimeError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(str(exc)) from None
+        if isinstance(results, ox.QueryBoolean):
+            return OxigraphOutcome("boolean", results)
+        if isinstance(results, ox.QueryTriples):
+            return OxigraphOutcome("graph", results)
+        return OxigraphOutcome("solutions", results)
+
+    def update(self, text: str, base_iri: str | None = None) -> None:
+        try:
+            self.store.update(text, base_iri=base_iri)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from None
+        except OSError as exc:
+            raise StoreError(str(exc)) from None
+
+    def dump(self, media_type: str) -> bytes:
+        fmt = GRAPH_FORMATS[media_type]
+        if fmt.supports_datasets:
+            return self.store.dump(format=fmt)
+        return self.store.dump(format=fmt, from_graph=ox.DefaultGraph())
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+
+# ------------------------------------------------------------------ rdflib
+
+@dataclass
+class RdflibOutcome:
+    kind: str
+    result: object
+
+    def serialize(self, media_type: str) -> Iterable[bytes]:
+        if self.kind == "graph":
+            graph = self.result.graph
+            yield graph.serialize(format=_RDFLIB_GRAPH[media_type], encoding="utf-8")
+        else:
+            out = io.BytesIO()
+            self.result.serialize(out, format=_RDFLIB_RESULTS[media_type], encoding="utf-8")
+            yield out.getvalue()
+
+
+class RdflibBackend:
+    name = "rdflib"
+
+    def __init__(self):
+        from rdflib import Dataset as RdflibDataset
+
+        self.ds = RdflibDataset(default_union=False)
+
+    def __len__(self) -> int:
+        return len(self.ds)
+
+    def load_file(self, path: Path, graph: str | None = None) -> None:
+        from rdflib import URIRef
+        from rdflib.util import guess_format
+
+        fmt = guess_format(str(path)) or "turtle"
+        if fmt in ("nquads", "trig"):
+            self.ds.parse(path, format=fmt)
+        else:
+            target = self.ds.graph(URIRef(graph)) if graph else self.ds.default_context
+            target.parse(path, format=fmt)
+
+    def load_ntriples(self, path: Path) -> None:
+        self.ds.default_context.parse(path, format="nt")
+
+    def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
+              base_iri: str | None = None, prefixes: dict | None = None) -> RdflibOutcome:
+        from rdflib import Graph, URIRef
+
+        from rdflib.plugins.sparql.parser import ParseException
+
+        bindings = {}
+        for var, term in (substitutions or {}).items():
+            bindings[var.value] = _rdflib_term(term)
+        target = self.ds
+        if dataset:
+            # a view holding the requested graphs: default = merge of default-graph-uri graphs
+            view = __import__("rdflib").Dataset(default_union=False)
+            for g in dataset.default or []:
+                for t in self.ds.graph(URIRef(g)):
+                    view.default_context.add(t)
+            for g in dataset.named or []:
+                ng = view.graph(URIRef(g))
+                for t in self.ds.graph(URIRef(g)):
+                    ng.add(t)
+            target = view
+        try:
+            result = target.query(text, initBindings=bindings or None, base=base_iri, initNs=prefixes or {})
+        except ParseException as exc:
+            raise QuerySyntaxError(f"error at {exc.lineno}:{exc.col}: {exc.msg}") from None
+        except Exception as exc:  # rdflib raises many kinds for a bad query
+            raise QuerySyntaxError(str(exc)) from None
+        kind = {"ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(result.type, "solutions")
+        return RdflibOutcome(kind, result)
+
+    def update(self, text: str, base_iri: str | None = None) -> None:
+        try:
+            self.ds.update(text, base=base_iri)
+        except Exception as exc:
+            raise QuerySyntaxError(str(exc)) from None
+
+    def dump(self, media_type: str) -> bytes:
+        fmt = _RDFLIB_GRAPH[media_type]
+        if fmt in ("nquads", "trig"):
+            return self.ds.serialize(format=fmt, encoding="utf-8")
+        return self.ds.default_context.serialize(format=fmt, encoding="utf-8")
+
+    def graphs(self) -> list[str]:
+        return sorted(str(g.identifier) for g in self.ds.graphs() if str(g.identifier) != "urn:x-rdflib:default")
+
+
+def _rdflib_term(term):
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"cannot bind {term!r}")
+
+
+# ------------------------------------------------------------------ remote
+
+@dataclass
+class RemoteOutcome:
+    kind: str
+    content_type: str
+    body: bytes
+
+    def serialize(self, media_type: str) -> Iterable[bytes]:
+        if self.content_type.split(";")[0].strip() == media_type:
+            yield self.body
+            return
+        # the server answered in another format: convert through pyoxigraph
+        if self.kind == "graph":
+            src = ox.RdfFormat.from_media_type(self.content_type.split(";")[0].strip())
+            triples = (q.triple for q in ox.parse(self.body, format=src))
+            yield ox.serialize((ox.Quad(t.subject, t.predicate, t.object) for t in triples), format=GRAPH_FORMATS[media_type]) \
+                if GRAPH_FORMATS[media_type].supports_datasets else ox.serialize(triples, format=GRAPH_FORMATS[media_type])
+        else:
+            src = ox.QueryResultsFormat.from_media_type(self.content_type.split(";")[0].strip())
+            yield ox.parse_query_results(self.body, format=src).serialize(format=SOLUTION_FORMATS[media_type])
+
+
+class RemoteBackend:
+    """A SPARQL 1.1 server. Queries go to ``endpoint``, updates to ``update_endpoint``."""
+
+    name = "remote"
+
+    def __init__(self, endpoint: str, update_endpoint: str | None = None, timeout: float = 30.0):
+        import httpx
+
+        self.endpoint = endpoint
+        self.update_endpoint = update_endpoint or endpoint
+        self.client = httpx.Client(timeout=timeout)
+
+    def _post(self, url: str, data: dict, accept: str):
+        import httpx
+
+        try:
+            response = self.client.post(url, data=data, headers={"Accept": accept})
+        except httpx.HTTPError as exc:
+            raise StoreUnavailable(f"the SPARQL store at {url} cannot be reached: {exc}") from None
+        if response.status_code == 400:
+            raise QuerySyntaxError(response.text.strip()[:2000] or "the store refused the request")
+        if response.status_code >= 500:
+            raise StoreUnavailable(f"the SPARQL store at {url} answered {response.status_code}")
+        if response.status_code >= 300:
+            raise StoreError(f"the SPARQL store at {url} answered {response.status_code}: {response.text[:500]}")
+        return response
+
+    def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
+              base_iri: str | None = None, prefixes: dict | None = None, accept: str | None = None) -> RemoteOutcome:
+        if substitutions:
+            raise StoreError("bound parameters are not supported on a remote store yet")
+        kind = kind_of_form(query_form(text))
+        if prefixes:
+            declared = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes.items())
+            text = declared + text
+        data: dict = {"query": text}
+        if dataset:
+            data["default-graph-uri"] = dataset.default or []
+            data["named-graph-uri"] = dataset.named or []
+        if accept is None:
+            accept = {"graph": "application/n-triples", "boolean": "application/sparql-results+json"}.get(
+                kind, "application/sparql-results+json")
+        response = self._post(self.endpoint, data, accept)
+        return RemoteOutcome(kind, response.headers.get("content-type", accept), response.content)
+
+    def update(self, text: str, base_iri: str | None = None) -> None:
+        self._post(self.update_endpoint, {"update": text}, "*/*")
+
+    def load_ntriples(self, path: Path) -> None:
+        raise StoreError("load the remote store with its own tools (e.g. `oxigraph load`)")
+
+    def graphs(self) -> list[str]:
+        outcome = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g {} }", accept="application/sparql-results+json")
+        import json
+
+        doc = json.loads(outcome.body)
+        return sorted(b["g"]["value"] for b in doc["results"]["bindings"])
