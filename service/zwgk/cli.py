@@ -132,6 +132,39 @@ def cmd_validate(args) -> int:
     return 0 if report.conforms else 1
 
 
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from .web.app import create_app
+    from .web.settings import Settings
+    from .web.state import AppState
+
+    settings = Settings(
+        host=args.host, port=args.port, base_iri=args.base_iri or Settings.base_iri,
+        store=args.store, store_path=Path(args.store_path) if args.store_path else None,
+        endpoint=args.endpoint, update_endpoint=args.update_endpoint,
+        load=tuple(Path(p) for p in args.load or ()),
+        update_token=args.update_token, allow_unauthenticated_updates=args.allow_updates,
+        query_timeout=args.query_timeout,
+    )
+    if settings.store == "remote" and not settings.endpoint:
+        raise UserError("--store remote needs --endpoint URL")
+    if args.endpoint and settings.store != "remote":
+        settings = Settings(**{**settings.__dict__, "store": "remote"})
+    for path in settings.load:
+        if not path.exists():
+            raise UserError(f"--load {path}: no such file")
+    try:
+        state = AppState.open(settings, _project(args))
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    app = create_app(settings, state)
+    print(f"zwgk: serving {len(state.backend) if hasattr(state.backend, '__len__') else 'remote'} "
+          f"triples on http://{settings.host}:{settings.port}/ (store: {settings.store})", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="zwgk", description="Disclosure catalogs (政务公开标准目录) as a knowledge graph.")
     ap.add_argument("--root", help="project folder holding data/, ontology/ and queries/ (default: this checkout)")
@@ -155,6 +188,23 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", help="an RDF file to check instead of data/build/zwgk.nt")
     v.add_argument("--shapes", help="a folder of SHACL shapes instead of shapes/")
     v.set_defaults(func=cmd_validate)
+
+    from .web.settings import Settings
+
+    help_of = {name: text for name, _, text in Settings.help_table()}
+    sv = sub.add_parser("serve", help="build the graph if needed and serve it: SPARQL endpoint, named queries, pages")
+    sv.add_argument("--host", default="127.0.0.1", help=help_of["host"])
+    sv.add_argument("--port", type=int, default=8000, help=help_of["port"])
+    sv.add_argument("--base-iri", help=help_of["base_iri"])
+    sv.add_argument("--store", choices=("oxigraph", "rdflib", "remote"), default="oxigraph", help=help_of["store"])
+    sv.add_argument("--store-path", help=help_of["store_path"])
+    sv.add_argument("--endpoint", help=help_of["endpoint"])
+    sv.add_argument("--update-endpoint", help=help_of["update_endpoint"])
+    sv.add_argument("--load", nargs="+", metavar="FILE", help=help_of["load"])
+    sv.add_argument("--update-token", help=help_of["update_token"])
+    sv.add_argument("--allow-updates", action="store_true", help=help_of["allow_unauthenticated_updates"])
+    sv.add_argument("--query-timeout", type=float, default=30.0, help=help_of["query_timeout"])
+    sv.set_defaults(func=cmd_serve)
 
     ls = sub.add_parser("queries", help="list the named queries with their parameters")
     ls.add_argument("--format", choices=("text", "json"), default="text")

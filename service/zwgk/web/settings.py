@@ -1,0 +1,41 @@
+"""One settings object: every setting with its default and a help line.
+
+The CLI (``zwgk serve``) fills it from its options; nothing else reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ..graph import BASE
+
+
+def setting(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = setting("127.0.0.1", "address to listen on")
+    port: int = setting(8000, "port to listen on")
+    base_iri: str = setting(BASE, "IRI base of the data: <base>X is served at /id/X")
+    store: str = setting("oxigraph", "store backend: oxigraph (embedded), rdflib (in memory) or remote")
+    store_path: Path | None = setting(None, "folder of an on-disk Oxigraph store (default: in memory)")
+    endpoint: str | None = setting(None, "query URL of a remote SPARQL 1.1 server (store=remote)")
+    update_endpoint: str | None = setting(None, "update URL of the remote server (default: the query URL)")
+    load: tuple[Path, ...] = setting((), "RDF files to serve instead of the built graph (TriG/N-Quads keep their named graphs)")
+    update_token: str | None = setting(None, "bearer token that enables SPARQL Update; updates are off without it")
+    allow_unauthenticated_updates: bool = setting(False, "enable SPARQL Update with no token (local testing only)")
+    query_timeout: float = setting(30.0, "seconds a query may run before it is stopped")
+    max_request_bytes: int = setting(1_000_000, "largest request body or query string accepted")
+    cors_origins: tuple[str, ...] = setting(("*",), "origins allowed to read by CORS (read endpoints only)")
+
+    @property
+    def updates_enabled(self) -> bool:
+        return bool(self.update_token) or self.allow_unauthenticated_updates
+
+    @classmethod
+    def help_table(cls) -> list[tuple[str, object, str]]:
+        return [(f.name, f.default, f.metadata.get("help", "")) for f in fields(cls)]

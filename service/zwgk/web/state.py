@@ -1,0 +1,89 @@
+"""What the app serves: the settings, the store backend, the registry, the
+named queries and the build's summary and validation report. Built once at
+start-up by ``AppState.open``, never per request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+
+from ..backends import OxigraphBackend, RdflibBackend, RemoteBackend
+from ..build import Project, build, load_inputs
+from ..codelists import CodeList
+from ..queries import NamedQuery, QueryRunner, load_named_queries
+from ..registry import Registry
+from .settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    project: Project
+    backend: object
+    registry: Registry
+    codelists: dict[str, CodeList]
+    queries: dict[str, NamedQuery]
+    summary: dict = field(default_factory=dict)
+    report_json: dict | None = None
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def runner(self) -> QueryRunner:
+        return QueryRunner(self.backend, self.registry, self.codelists)
+
+    @classmethod
+    def open(cls, settings: Settings, project: Project | None = None) -> "AppState":
+        project = project or Project.default()
+        codelists, registry, *_ = load_inputs(project)
+        backend = make_backend(settings)
+        summary: dict = {}
+        report = None
+        version_source = b""
+        if settings.store != "remote":
+            if settings.load:
+                for path in settings.load:
+                    backend.load_file(Path(path))
+                    version_source += Path(path).read_bytes()
+            else:
+                if not project.ntriples.exists():
+                    build(project)
+                if isinstance(backend, OxigraphBackend) and settings.store_path:
+                    backend.clear()
+                backend.load_ntriples(project.ntriples)
+                version_source = project.ntriples.read_bytes()
+                summary = _read_json(project.build_dir / "summary.json") or {}
+                report = _read_json(project.build_dir / "report.json")
+        digest = hashlib.sha256(version_source).hexdigest()[:20] if version_source else "remote"
+        mtime = project.ntriples.stat().st_mtime if project.ntriples.exists() else None
+        return cls(
+            settings=settings,
+            project=project,
+            backend=backend,
+            registry=registry,
+            codelists=codelists,
+            queries=load_named_queries(project.queries),
+            summary=summary,
+            report_json=report,
+            etag=f'"{digest}"',
+            last_modified=formatdate(mtime, usegmt=True) if mtime else "",
+        )
+
+
+def make_backend(settings: Settings):
+    if settings.store == "oxigraph":
+        return OxigraphBackend(settings.store_path)
+    if settings.store == "rdflib":
+        return RdflibBackend()
+    if settings.store == "remote":
+        if not settings.endpoint:
+            raise ValueError("store=remote needs an endpoint URL (--endpoint)")
+        return RemoteBackend(settings.endpoint, settings.update_endpoint, timeout=settings.query_timeout)
+    raise ValueError(f"unknown store {settings.store!r}: use oxigraph, rdflib or remote")
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
