@@ -69,3 +69,22 @@ def scratch_project(tmp_path) -> Project:
     for sub in ("data", "ontology", "queries"):
         shutil.copytree(ROOT / sub, tmp_path / sub, ignore=shutil.ignore_patterns("build"))
     return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def web_state(project):
+    """The app state over the real build, opened once (the build is made if missing)."""
+    from zwgk.web.settings import Settings
+    from zwgk.web.state import AppState
+
+    return AppState.open(Settings(), project)
+
+
+@pytest.fixture(scope="session")
+def client(web_state):
+    """An in-process client of the app over the real build."""
+    from fastapi.testclient import TestClient
+
+    from zwgk.web.app import create_app
+
+    return TestClient(create_app(web_state.settings, web_state))

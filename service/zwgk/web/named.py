@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ..queries import QueryError
 from .errors import BadRequest, NotFound
-from .respond import outcome_response
+from .respond import format_for_query, render
 
 RESERVED = {"format"}
 
@@ -44,11 +44,11 @@ def router(state) -> APIRouter:
         repeated = [k for k in values if len(request.query_params.getlist(k)) > 1]
         if repeated:
             raise BadRequest(f"parameter {repeated[0]!r} is given more than once")
+        fmt = format_for_query(request, query.text, request.query_params.get("format"))
         try:
             outcome = state.runner.run_named(query, values)
         except QueryError as exc:
             raise BadRequest(str(exc)) from None
-        return outcome_response(request, outcome, request.query_params.get("format"),
-                                {"ETag": state.etag} if state.etag else None)
+        return render(request, outcome, fmt, {"ETag": state.etag} if state.etag else None)
 
     return r

@@ -1,7 +1,168 @@
-"""Router: filled in this session (see web/__init__.py)."""
+"""Publishing: dumps, the JSON-LD context, and the VoID/DCAT description.
 
-from fastapi import APIRouter
+* ``/dumps/zwgk.{ttl,nt,jsonld,trig,nq}``: the whole store. The JSON-LD dump is
+  compacted with the published context ``/context.jsonld``.
+* ``/.well-known/void``: a VoID + DCAT description of the dataset (triples,
+  SPARQL endpoint, dumps, URI space, vocabularies), negotiated among RDF formats.
+
+Every answer carries ``ETag`` and ``Last-Modified`` (they change with the data)
+and honours ``If-None-Match`` with 304. Reads allow CORS (see ``app.py``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDFS
+
+from ..graph import BASE, PREFIXES, ZWGK
+from .errors import NotFound
+from .negotiation import RDF as RDF_FORMATS
+from .negotiation import choose
+from .respond import content_type
+
+VOID = Namespace("http://rdfs.org/ns/void#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+DUMPS = {
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+}
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    inm = request.headers.get("if-none-match")
+    return bool(etag) and inm is not None and etag in [t.strip() for t in inm.split(",")]
+
+
+def cache_headers(state) -> dict[str, str]:
+    headers = {}
+    if state.etag:
+        headers["ETag"] = state.etag
+    if state.last_modified:
+        headers["Last-Modified"] = state.last_modified
+    return headers
+
+
+def jsonld_context(ontology: Graph) -> dict:
+    """A JSON-LD context for our terms: classes and object properties as IRIs,
+    datatype properties with their datatype, plus the standard prefixes."""
+    ctx: dict = {k: str(v) for k, v in PREFIXES.items()}
+    ctx["id"] = BASE
+    for term in sorted(set(ontology.subjects(RDF.type, OWL.Class)) | set(ontology.subjects(RDF.type, OWL.ObjectProperty))
+                       | set(ontology.subjects(RDF.type, OWL.DatatypeProperty))):
+        if not str(term).startswith(str(ZWGK)):
+            continue
+        name = str(term)[len(str(ZWGK)):]
+        if (term, RDF.type, OWL.ObjectProperty) in ontology:
+            ctx[name] = {"@id": f"zwgk:{name}", "@type": "@id"}
+        elif (term, RDF.type, OWL.DatatypeProperty) in ontology:
+            rng = ontology.value(term, RDFS.range)
+            if rng is not None and str(rng).startswith(str(XSD)) and rng != XSD.string:
+                ctx[name] = {"@id": f"zwgk:{name}", "@type": f"xsd:{str(rng)[len(str(XSD)):]}"}
+            else:
+                ctx[name] = f"zwgk:{name}"
+        else:
+            ctx[name] = f"zwgk:{name}"
+    return {"@context": ctx}
 
 
 def router(state) -> APIRouter:
-    return APIRouter()
+    r = APIRouter(tags=["publishing"])
+
+    @lru_cache(maxsize=1)
+    def context() -> dict:
+        return jsonld_context(Graph().parse(state.project.ontology, format="turtle"))
+
+    @lru_cache(maxsize=8)
+    def dump(ext: str) -> bytes:
+        media = DUMPS[ext]
+        if ext == "jsonld":
+            g = Graph()
+            g.parse(data=state.backend.dump("application/n-triples"), format="nt")
+            return g.serialize(format="json-ld", context=context()["@context"], auto_compact=True, encoding="utf-8")
+        return state.backend.dump(media)
+
+    @r.get("/context.jsonld", summary="The JSON-LD context of the zwgk vocabulary")
+    def get_context(request: Request):
+        if not_modified(request, state.etag):
+            return Response(status_code=304, headers=cache_headers(state))
+        return JSONResponse(context(), media_type="application/ld+json", headers=cache_headers(state))
+
+    @r.api_route("/dumps/zwgk.{ext}", methods=["GET", "HEAD"], summary="The whole dataset as one file")
+    def get_dump(ext: str, request: Request):
+        if ext not in DUMPS:
+            raise NotFound(f"no dump zwgk.{ext}; dumps: " + ", ".join(f"zwgk.{e}" for e in DUMPS))
+        if not hasattr(state.backend, "dump"):
+            raise NotFound("dumps are not available on a remote store; use the store's own export")
+        headers = cache_headers(state) | {"Content-Disposition": f'attachment; filename="zwgk.{ext}"'}
+        if not_modified(request, state.etag):
+            return Response(status_code=304, headers=headers)
+        body = b"" if request.method == "HEAD" else dump(ext)
+        fmt = next(f for f in RDF_FORMATS if f.media_type == DUMPS[ext])
+        return Response(body, media_type=content_type(fmt), headers=headers)
+
+    @r.get("/.well-known/void", summary="VoID and DCAT description of the dataset")
+    def get_void(request: Request):
+        fmt = choose(RDF_FORMATS[:4], request.headers.get("accept"), request.query_params.get("format"))
+        if not_modified(request, state.etag):
+            return Response(status_code=304, headers=cache_headers(state))
+        root = str(request.base_url).rstrip("/")
+        g = void_graph(state, root)
+        if fmt.name == "jsonld":
+            body = g.serialize(format="json-ld", auto_compact=True, encoding="utf-8")
+        else:
+            body = g.serialize(format={"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml"}[fmt.name], encoding="utf-8")
+        return Response(body, media_type=content_type(fmt), headers=cache_headers(state) | {"Vary": "Accept"})
+
+    return r
+
+
+def void_graph(state, root: str) -> Graph:
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    g.bind("sd", SD)
+    ds = URIRef(f"{root}/.well-known/void#dataset")
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, RDF.type, DCAT.Dataset))
+    g.add((ds, DCTERMS.title, Literal("zwgk：政务公开标准目录知识图谱", lang="zh")))
+    g.add((ds, DCTERMS.title, Literal("zwgk: standard disclosure catalogs as a knowledge graph", lang="en")))
+    g.add((ds, DCTERMS.description, Literal(
+        "Items of Chinese standard disclosure catalogs (政务公开标准目录), the legal instruments they cite, "
+        "agencies, channels and provenance to the source rows.", lang="en")))
+    g.add((ds, VOID.sparqlEndpoint, URIRef(f"{root}/sparql")))
+    g.add((ds, VOID.uriSpace, Literal(state.settings.base_iri)))
+    g.add((ds, VOID.exampleResource, URIRef(BASE + "catalog/hami-2024-social-insurance")))
+    for vocab in (str(ZWGK), "http://data.europa.eu/eli/ontology#", str(DCAT), "http://www.w3.org/2004/02/skos/core#",
+                  "http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#"):
+        g.add((ds, VOID.vocabulary, URIRef(vocab)))
+    if hasattr(state.backend, "__len__"):
+        g.add((ds, VOID.triples, Literal(len(state.backend), datatype=XSD.integer)))
+    summary = state.summary or {}
+    for cat in summary.get("catalogs", []):
+        g.add((ds, DCTERMS.source, URIRef(BASE + "catalog/" + cat["id"])))
+    if state.last_modified:
+        g.add((ds, DCTERMS.modified, Literal(state.last_modified)))
+    for ext, media in DUMPS.items():
+        url = URIRef(f"{root}/dumps/zwgk.{ext}")
+        dist = URIRef(f"{root}/.well-known/void#dump-{ext}")
+        g.add((ds, VOID.dataDump, url))
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.downloadURL, url))
+        g.add((dist, DCAT.mediaType, Literal(media)))
+    service = URIRef(f"{root}/sparql")
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCAT.endpointURL, service))
+    g.add((service, DCAT.servesDataset, ds))
+    return g
+
+
+__all__ = ["router", "jsonld_context", "void_graph"]

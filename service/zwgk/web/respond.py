@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
+from ..backends import kind_of_form, query_form
 from .negotiation import RDF, RESULTS, Format, choose
 
 BOOLEAN = tuple(f for f in RESULTS if f.name in ("json", "xml", "csv", "tsv"))
@@ -20,10 +21,28 @@ def content_type(fmt: Format) -> str:
     return f"{fmt.media_type}; charset=utf-8" if fmt.media_type in CHARSET else fmt.media_type
 
 
-def outcome_response(request: Request, outcome, override: str | None = None, headers: dict | None = None) -> Response:
-    fmt = choose(formats_for(outcome.kind), request.headers.get("accept"), override)
-    body = outcome.serialize(fmt.media_type)
+def format_for_query(request: Request, text: str, override: str | None = None) -> Format:
+    """Negotiate before running: the query form (SELECT/ASK/CONSTRUCT/DESCRIBE)
+    tells which table applies, so a 406 never leaves a result to clean up."""
+    return choose(formats_for(kind_of_form(query_form(text))), request.headers.get("accept"), override)
+
+
+def render(request: Request, outcome, fmt: Format, headers: dict | None = None) -> Response:
+    """The response for an outcome in a negotiated format, serialized in this thread."""
+    if fmt not in formats_for(outcome.kind):  # the form detector and the engine disagree
+        fmt = choose(formats_for(outcome.kind), request.headers.get("accept"))
     hdrs = {"Vary": "Accept"} | (headers or {})
     if request.method == "HEAD":
         return Response(status_code=200, media_type=content_type(fmt), headers=hdrs)
-    return StreamingResponse(body, media_type=content_type(fmt), headers=hdrs)
+    return Response(b"".join(outcome.serialize(fmt.media_type)), media_type=content_type(fmt), headers=hdrs)
+
+
+def outcome_response(request: Request, outcome, override: str | None = None, headers: dict | None = None) -> Response:
+    fmt = choose(formats_for(outcome.kind), request.headers.get("accept"), override)
+    hdrs = {"Vary": "Accept"} | (headers or {})
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=content_type(fmt), headers=hdrs)
+    # pyoxigraph results are bound to the thread that made them: serialize here,
+    # in the worker thread that ran the query, not in the thread that sends the body
+    body = b"".join(outcome.serialize(fmt.media_type))
+    return Response(body, media_type=content_type(fmt), headers=hdrs)
