@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, SH
 
 from .graph import ZWGK
+from .text import is_cjk
 
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 # links from an item to the nodes that belong to it
@@ -69,6 +71,36 @@ def _item_numbers(data: Graph) -> dict[URIRef, int]:
     return numbers
 
 
+def _template(message: Literal) -> re.Pattern[str]:
+    parts = re.split(r"\{[?$]\w+\}", str(message))
+    return re.compile(".*?".join(re.escape(p) for p in parts) + r"\Z", re.S)
+
+
+def _messages(report_graph: Graph, result, shapes: Graph) -> tuple[str | None, str | None]:
+    """The zh and en message of a result. pySHACL drops the language tag when it
+    fills in a message template, so each message is matched back to the tagged
+    templates of its constraint (then of its shape); a SPARQL constraint's own
+    message wins over the static message of the node shape that holds it."""
+    templates = []  # (priority, language, pattern): the constraint's own templates first
+    for priority, source in enumerate((report_graph.value(result, SH.sourceConstraint),
+                                       report_graph.value(result, SH.sourceShape))):
+        if source is not None:
+            templates += [(priority, m.language, _template(m)) for m in shapes.objects(source, SH.message)
+                          if isinstance(m, Literal)]
+    found: dict[str, tuple[int, str]] = {}
+    for m in sorted(report_graph.objects(result, SH.resultMessage), key=str):
+        match = next(((p, lang) for p, lang, t in sorted(templates, key=lambda x: x[0]) if lang and t.match(str(m))), None)
+        if m.language:
+            match = (match[0] if match else 2, m.language)
+        if match is None:  # no template matched: tell by the first letter
+            first = next((ch for ch in str(m) if ch.isalpha()), "")
+            match = (2, "zh" if is_cjk(first) else "en")
+        priority, lang = match
+        if lang not in found or priority < found[lang][0]:
+            found[lang] = (priority, str(m))
+    return (found["zh"][1] if "zh" in found else None), (found["en"][1] if "en" in found else None)
+
+
 def validate(data: Graph, shapes: Graph) -> Report:
     from pyshacl import validate as shacl_validate
 
@@ -80,10 +112,7 @@ def validate(data: Graph, shapes: Graph) -> Report:
     for node in report_graph.subjects(SH.resultSeverity, None):
         severity = str(report_graph.value(node, SH.resultSeverity)).rsplit("#", 1)[-1]
         focus = report_graph.value(node, SH.focusNode)
-        messages = list(report_graph.objects(node, SH.resultMessage))
-        zh = next((str(m) for m in messages if isinstance(m, Literal) and m.language == "zh"), None)
-        en = next((str(m) for m in messages if isinstance(m, Literal) and m.language == "en"), None)
-        plain = next((str(m) for m in messages if not getattr(m, "language", None)), None)
+        zh, en = _messages(report_graph, node, shapes)
         path = report_graph.value(node, SH.resultPath)
         value = report_graph.value(node, SH.value)
         results.append(
@@ -92,7 +121,7 @@ def validate(data: Graph, shapes: Graph) -> Report:
                 focus=str(focus),
                 item=numbers.get(focus),
                 path=str(path) if isinstance(path, URIRef) else None,
-                message=zh or en or plain or "",
+                message=zh or en or "",
                 message_en=en,
                 constraint=str(report_graph.value(node, SH.sourceConstraintComponent)),
                 shape=str(report_graph.value(node, SH.sourceShape)) if isinstance(report_graph.value(node, SH.sourceShape), URIRef) else None,
@@ -132,7 +161,8 @@ def as_text(report: Report) -> str:
         where = f" [{r.path.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}]" if r.path else ""
         en = f" / {r.message_en}" if r.message_en and r.message_en != r.message else ""
         focus = "" if r.item is not None else f" {r.focus}"
-        lines.append(f"  {r.severity:<9}{where}{focus} {r.message}{en}")
+        shown = f" ({r.value})" if r.value and not r.value.startswith(("http://", "https://")) and r.value not in r.message else ""
+        lines.append(f"  {r.severity:<9}{where}{focus} {r.message}{shown}{en}")
     return "\n".join(lines) + "\n"
 
 
