@@ -143,7 +143,9 @@ class OxigraphBackend:
               base_iri: str | None = None, prefixes: dict | None = None) -> OxigraphOutcome:
         kwargs: dict = {}
         if dataset:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default or []] or [ox.DefaultGraph()]
+            # a protocol dataset replaces the store's: with only named-graph-uri the default graph is
+            # empty (SPARQL 1.1 Query §13.2), not the store's default graph
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default or []]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named or []]
         try:
             results = self.store.query(text, substitutions=substitutions or None, base_iri=base_iri,
@@ -224,7 +226,7 @@ class RdflibBackend:
               base_iri: str | None = None, prefixes: dict | None = None) -> RdflibOutcome:
         from rdflib import Graph, URIRef
 
-        from rdflib.plugins.sparql.parser import ParseException
+        from pyparsing import ParseException  # rdflib 7.x no longer re-exports it from its parser module
 
         bindings = {}
         for var, term in (substitutions or {}).items():
@@ -303,6 +305,18 @@ class RemoteOutcome:
             yield ox.parse_query_results(self.body, format=src).serialize(format=SOLUTION_FORMATS[media_type])
 
 
+def values_clause(substitutions: dict) -> str:
+    """Bound values as a trailing VALUES clause, for a server that has no
+    substitution API; terms are written by pyoxigraph (escaped), never spliced."""
+    names, terms = [], []
+    for var, term in substitutions.items():
+        if isinstance(term, ox.BlankNode):
+            raise StoreError(f"cannot bind ?{var.value} to a blank node on a remote store")
+        names.append(str(var))
+        terms.append(str(term))
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+
+
 class RemoteBackend:
     """A SPARQL 1.1 server. Queries go to ``endpoint``, updates to ``update_endpoint``."""
 
@@ -332,9 +346,9 @@ class RemoteBackend:
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
               base_iri: str | None = None, prefixes: dict | None = None, accept: str | None = None) -> RemoteOutcome:
-        if substitutions:
-            raise StoreError("bound parameters are not supported on a remote store yet")
         kind = kind_of_form(query_form(text))
+        if substitutions:
+            text = text.rstrip() + "\n" + values_clause(substitutions)
         if prefixes:
             declared = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes.items())
             text = declared + text

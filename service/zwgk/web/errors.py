@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..backends import StoreError, StoreUnavailable
+
 log = logging.getLogger("zwgk.web")
 
 
@@ -93,6 +95,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ZwgkHTTPError)
     async def _zwgk(request: Request, exc: ZwgkHTTPError):
         return error_response(request, exc.status, exc.title, exc.message, exc.headers)
+
+    @app.exception_handler(StoreError)
+    async def _store(request: Request, exc: StoreError):
+        # not the request's fault: a remote store that is down or failing is a bad gateway,
+        # any other store failure makes the service unavailable
+        error = BadGateway if isinstance(exc, StoreUnavailable) else ServiceUnavailable
+        return error_response(request, error.status, error.title, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

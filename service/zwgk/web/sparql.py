@@ -1,7 +1,511 @@
-"""Router: filled in this session (see web/__init__.py)."""
+"""The SPARQL 1.1 Protocol at ``/sparql`` (https://www.w3.org/TR/sparql11-protocol/).
 
-from fastapi import APIRouter
+* Query (§2.1): ``GET ?query=``, ``POST`` form (``query=``) or ``POST`` direct
+  (``application/sparql-query``). ``default-graph-uri`` / ``named-graph-uri``
+  (repeatable; in the URL, or in the form or the URL for a POST form) set the
+  dataset and win over FROM / FROM NAMED in the query (§2.1.4).
+* Update (§2.2): ``POST`` form (``update=``) or ``POST`` direct
+  (``application/sparql-update``); ``using-graph-uri`` / ``using-named-graph-uri``
+  act as USING / USING NAMED on every DELETE/INSERT … WHERE operation (§2.2.3).
+  Off unless the ``update_token`` setting (bearer token) or
+  ``allow_unauthenticated_updates`` turns it on.
+* ``GET /sparql`` with no query: the service description (Turtle by default,
+  an HTML page for browsers).
 
+The format of an answer is negotiated from ``Accept`` (q-values) or the
+``format`` parameter (``negotiation.choose``). Each fault has its own status
+(raised as ``errors`` classes): 400 bad request or syntax (with the parser's
+line:column), 401/403 update not allowed, 405 method, 406 no acceptable format,
+413 too large, 415 content type, 502/503 store, 503 timeout (``query_timeout``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import hmac
+import html
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Iterable
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from ..backends import Dataset, QuerySyntaxError, StoreError
+from ..queries import QUERY_PREFIXES
+from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, Unauthorized,
+                     UnsupportedMediaType)
+from .negotiation import HTML, RDF, choose
+from .respond import content_type, formats_for, outcome_response
+
+log = logging.getLogger("zwgk.web.sparql")
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}
+SPEC = "SPARQL 1.1 Protocol"
+
+# ``format`` values other clients send (SPARQLWrapper: xml, rdf+xml, n3 …) that mean an RDF format
+GRAPH_FORMAT_SYNONYMS = {"xml": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle", "json": "jsonld"}
+
+
+# ------------------------------------------------------------------ the request
+
+@dataclass
+class Operation:
+    """One protocol operation, read from the request."""
+
+    kind: str  # "query" | "update"
+    text: str
+    default: list[str] = field(default_factory=list)  # default-graph-uri / using-graph-uri
+    named: list[str] = field(default_factory=list)  # named-graph-uri / using-named-graph-uri
+    formats: list[str] = field(default_factory=list)  # ``format`` values
+
+
+def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """Name/value pairs of a query string or form body; UTF-8 only (§2.1.2)."""
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the {where} is not UTF-8 (byte {exc.start}); the {SPEC} requires UTF-8") from None
+
+
+def values(pairs: list[tuple[str, str]], name: str) -> list[str]:
+    return [v for k, v in pairs if k == name]
+
+
+def parse_content_type(header: str | None) -> tuple[str | None, str | None]:
+    """(media type, charset) of a Content-Type header, lower-cased."""
+    if not header or not header.strip():
+        return None, None
+    media, *params = header.split(";")
+    charset = None
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media.strip().lower(), charset
+
+
+def _iris(pairs, name: str) -> list[str]:
+    out = []
+    for value in values(pairs, name):
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            raise BadRequest(f"{name} {value!r} is not an absolute IRI ({exc})") from None
+        out.append(value)
+    return out
+
+
+def operation(kind: str, texts: list[str], pairs) -> Operation:
+    if len(texts) > 1:
+        raise BadRequest(f"the request has {len(texts)} {kind} strings; send exactly one ({SPEC} §2.1)")
+    text = texts[0].lstrip("\ufeff")
+    if not text.strip():
+        raise BadRequest(f"the {kind} is empty")
+    own, other = (("default-graph-uri", "named-graph-uri"), ("using-graph-uri", "using-named-graph-uri"))
+    if kind == "update":
+        own, other = other, own
+    stray = [n for n in other if values(pairs, n)]
+    if stray:
+        raise BadRequest(f"{stray[0]} does not apply to a {kind}: the dataset of a {kind} is set with "
+                         f"{own[0]} and {own[1]}")
+    formats = [v.strip() for v in values(pairs, "format") if v.strip()]
+    return Operation(kind, text, _iris(pairs, own[0]), _iris(pairs, own[1]), formats)
+
+
+def _too_large(what: str, limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the {what} is larger than {limit} bytes, the limit set by the max_request_bytes setting")
+
+
+def from_get(request: Request, limit: int) -> Operation | None:
+    """The query of a GET request, or None when it has none (the service description)."""
+    raw = request.scope.get("query_string", b"")
+    if len(raw) > limit:
+        raise _too_large("query string", limit)
+    pairs = parse_pairs(raw, "query string")
+    if values(pairs, "update"):
+        raise MethodNotAllowed(f"SPARQL Update must be sent with POST ({SPEC} §2.2); GET only queries",
+                               headers={"Allow": "POST"})
+    queries = values(pairs, "query")
+    return operation("query", queries, pairs) if queries else None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large("request body", limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large("request body", limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def from_post(request: Request, limit: int) -> Operation:
+    media, charset = parse_content_type(request.headers.get("content-type"))
+    if media not in (FORM, QUERY, UPDATE):
+        given = f"Content-Type {media}" if media else "no Content-Type"
+        raise UnsupportedMediaType(
+            f"a POST to /sparql has {given}; send {FORM} (query= or update=), {QUERY} or {UPDATE} ({SPEC} §2.1, §2.2)")
+    if charset is not None and charset not in UTF8:
+        raise BadRequest(f"the body is declared as charset {charset}; the {SPEC} requires UTF-8")
+    body = await read_body(request, limit)
+    url_pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
+    if media == FORM:
+        pairs = url_pairs + parse_pairs(body, "form body")
+        queries, updates = values(pairs, "query"), values(pairs, "update")
+        if queries and updates:
+            raise BadRequest("the request has both a query and an update; send one operation per request")
+        if not queries and not updates:
+            raise BadRequest(f"the form has neither a query= nor an update= parameter ({SPEC} §2.1.2, §2.2.1)")
+        return operation("update" if updates else "query", updates or queries, pairs)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"the request body is not UTF-8 (byte {exc.start}); the {SPEC} requires UTF-8") from None
+    if values(url_pairs, "query") or values(url_pairs, "update"):
+        raise BadRequest(f"with Content-Type {media} the body is the operation; do not also pass query= or "
+                         "update= in the URL")
+    return operation("query" if media == QUERY else "update", [text], url_pairs)
+
+
+# ------------------------------------------------------------------ updates
+
+_TOKEN = re.compile(
+    r"""(?P<skip>\#[^\n]*
+        | <[^<>"{}|^`\\\s]*>
+        | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
+        | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*')
+      | (?P<open>\{) | (?P<close>\}) | (?P<semi>;)
+      | (?P<word>[^\s{}()<>"',;\[\]\#]+)""",
+    re.VERBOSE,
+)
+
+
+def apply_using(text: str, default: list[str], named: list[str]) -> str:
+    """The update with ``USING <g>`` / ``USING NAMED <g>`` before the WHERE of
+    each DELETE/INSERT … WHERE operation: the effect of the protocol's
+    ``using-graph-uri`` / ``using-named-graph-uri`` (§2.2.3). ``DELETE WHERE
+    {P}`` becomes ``DELETE {P} USING … WHERE {P}``. An update that has its own
+    USING or WITH conflicts with the parameters: 400 (§2.2.3)."""
+    if not default and not named:
+        return text
+    clause = " ".join([f"USING {ox.NamedNode(g)}" for g in default] + [f"USING NAMED {ox.NamedNode(g)}" for g in named])
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement)
+    depth, op, where_at, group_start = 0, None, None, None
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "skip":
+            continue
+        if kind == "open":
+            if depth == 0:
+                group_start = m.start()
+                if op in ("DELETE", "INSERT"):
+                    op = "modify"
+            depth += 1
+            continue
+        if kind == "close":
+            depth = max(0, depth - 1)
+            if depth == 0 and op == "delete-where" and where_at is not None:
+                pattern = text[group_start:m.end()]
+                edits.append((where_at, m.end(), f"{pattern} {clause} WHERE {pattern}"))
+                op, where_at = None, None
+            continue
+        if depth > 0:
+            continue
+        if kind == "semi":
+            op = None
+            continue
+        word = m.group().upper()
+        if word in ("USING", "WITH"):
+            raise BadRequest(f"the update has its own {word} clause and the request also gives using-graph-uri or "
+                             f"using-named-graph-uri; use one or the other ({SPEC} §2.2.3)")
+        if word in ("DELETE", "INSERT"):
+            op = word if op != "modify" else "modify"
+        elif word == "DATA" and op in ("DELETE", "INSERT"):
+            op = None
+        elif word == "WHERE":
+            if op == "DELETE":
+                op, where_at = "delete-where", m.start()
+            elif op == "modify":
+                edits.append((m.start(), m.start(), clause + " "))
+                op = None
+        else:
+            if op not in ("modify", "delete-where"):
+                op = None
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def authorize(request: Request, settings) -> None:
+    """403 when updates are off, 401 without the right bearer token."""
+    if not settings.updates_enabled:
+        raise Forbidden("SPARQL Update is off on this server: the update_token setting (zwgk serve --update-token) "
+                        "enables it for clients that send the token; allow_unauthenticated_updates (--allow-updates) "
+                        "enables it for anyone, for a local test server only")
+    if settings.update_token and not settings.allow_unauthenticated_updates:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = settings.update_token.encode("utf-8")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1", "replace"), expected):
+            raise Unauthorized("this update needs the header Authorization: Bearer <token>, with the token of the "
+                               "update_token setting", headers={"WWW-Authenticate": 'Bearer realm="zwgk"'})
+
+
+# ------------------------------------------------------------------ queries
+
+@dataclass
+class Written:
+    """A query outcome already written in one format (inside the time limit)."""
+
+    kind: str
+    media_type: str
+    body: bytes
+
+    def serialize(self, media_type: str) -> Iterable[bytes]:
+        yield self.body
+
+
+def format_override(kind: str, formats: list[str]) -> str | None:
+    """The ``format`` value to use for an answer of this kind. Clients repeat
+    ``format`` with synonyms (SPARQLWrapper: ``format=rdf+xml&format=application/rdf+xml``):
+    the first value that names a format of the kind wins."""
+    if not formats:
+        return None
+    table = formats_for(kind)
+    for value in formats:
+        candidates = [value]
+        if kind == "graph" and value.lower() in GRAPH_FORMAT_SYNONYMS:
+            candidates.append(GRAPH_FORMAT_SYNONYMS[value.lower()])
+        for candidate in candidates:
+            try:
+                return choose(table, None, candidate).name
+            except BadRequest:
+                continue
+    return formats[0]  # choose() answers 400 with the formats there are
+
+
+async def within(fn, seconds: float | None):
+    """``fn()`` in a daemon thread, awaited at most ``seconds``. Oxigraph cannot
+    cancel a query from Python: on time-out the thread runs on in the background
+    and its result is dropped."""
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def target():
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the awaiting request
+                future.set_exception(_detached(exc))
+
+    threading.Thread(target=target, name="zwgk-sparql-query", daemon=True).start()
+    return await asyncio.wait_for(asyncio.wrap_future(future), seconds if seconds and seconds > 0 else None)
+
+
+def _detached(exc: BaseException) -> BaseException:
+    """``exc`` without its tracebacks. pyoxigraph results are bound to the thread
+    that made them: the frames of a traceback must not carry them to another."""
+    pending, seen = [exc], set()
+    while pending:
+        e = pending.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        pending += [e.__cause__, e.__context__]
+    return exc
+
+
+async def run_query(request: Request, state, op: Operation) -> Response:
+    dataset = Dataset(op.default or None, op.named or None) if (op.default or op.named) else None
+    accept = request.headers.get("accept")
+    base = endpoint_iri(request)
+    backend = state.backend
+
+    def work() -> Written:
+        outcome = backend.query(op.text, dataset=dataset, base_iri=base, prefixes=QUERY_PREFIXES)
+        fmt = choose(formats_for(outcome.kind), accept, format_override(outcome.kind, op.formats))
+        try:  # oxigraph evaluates lazily: the query runs while its results are written
+            body = b"".join(outcome.serialize(fmt.media_type))
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"the query failed while its results were written: {exc}") from None
+        return Written(outcome.kind, fmt.media_type, body)
+
+    timeout = state.settings.query_timeout
+    try:
+        written = await within(work, timeout)
+    except QuerySyntaxError as exc:
+        raise BadRequest(f"SPARQL query error: {exc}") from None
+    except TimeoutError:
+        raise QueryTimeout(f"the query ran longer than {timeout:g} s, the limit set by the query_timeout setting "
+                           "(zwgk serve --query-timeout); make it more selective (LIMIT, more specific patterns) "
+                           "or raise the setting") from None
+    return outcome_response(request, written, written.media_type)
+
+
+async def run_update(request: Request, state, op: Operation) -> Response:
+    authorize(request, state.settings)
+    text = apply_using(op.text, op.default, op.named)
+    try:
+        await run_in_threadpool(state.backend.update, text, endpoint_iri(request))
+    except QuerySyntaxError as exc:
+        raise BadRequest(f"SPARQL update error: {exc}") from None
+    log.info("SPARQL update applied (%d characters) from %s", len(op.text),
+             request.client.host if request.client else "?")
+    # the data changed: validators handed out before no longer match
+    state.etag = '"' + hashlib.sha256(f"{state.etag}{time.time_ns()}{text}".encode()).hexdigest()[:20] + '"'
+    state.last_modified = formatdate(usegmt=True)
+    return Response(status_code=204)
+
+
+def endpoint_iri(request: Request) -> str:
+    """The endpoint's own IRI: the service description's sd:endpoint and the base IRI of
+    operations (§2.2.3: the base "MAY be the service endpoint")."""
+    return str(request.url).split("?", 1)[0]
+
+
+# ------------------------------------------------------------------ service description
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+FORMAT_IRIS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON",
+    "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV",
+    "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/n-quads": "N-Quads",
+    "application/trig": "TriG",
+}
+SD_PREFIXES = {"sd": SD, "formats": FORMATS_NS, "dcterms": "http://purl.org/dc/terms/",
+               "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+SD_TABLE = (*RDF, HTML)  # Turtle unless the client prefers another format, HTML for browsers
+EXAMPLE = """SELECT ?item ?number ?title
+WHERE {
+  ?item zwgk:legalBasis ?instrument ; zwgk:itemNumber ?number ; skos:prefLabel ?title .
+  ?instrument zwgk:lookupKey "国务院令765号" .
+}
+ORDER BY ?number"""
+
+
+def description_triples(endpoint: str, updates: bool) -> list[ox.Triple]:
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    rdf_type = ox.NamedNode(SD_PREFIXES["rdf"] + "type")
+    service, dataset, graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, ox.NamedNode(SD_PREFIXES["dcterms"] + "title"),
+                  ox.Literal("zwgk SPARQL 1.1 endpoint: standard disclosure catalogs (政务公开标准目录)", language="en")),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), graph),
+        ox.Triple(graph, rdf_type, sd("Graph")),
+    ]
+    if updates:
+        triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    triples += [ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)) for name in FORMAT_IRIS.values()]
+    return triples
+
+
+def description_page(request: Request, endpoint: str, updates: bool) -> str:
+    e = html.escape
+    path = request.url.path
+    prefixes = ", ".join(f"{k}:" for k in sorted(QUERY_PREFIXES))
+    alternates = "".join(f'<link rel="alternate" type="{e(f.media_type)}" href="{e(path)}?format={e(f.name)}">' for f in RDF)
+    links = " · ".join(f'<a href="{e(path)}?format={e(f.name)}">{e(f.name)}</a>' for f in RDF)
+    options = "".join(f'<option value="{e(n)}">{e(n)}</option>' for n in ("json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml"))
+    update_note = ("SPARQL Update is enabled (POST, see the service description)." if updates
+                   else "SPARQL Update is off on this server.")
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>SPARQL endpoint · zwgk</title>{alternates}"
+        "<link rel='stylesheet' href='/static/zwgk.css'></head><body><main>"
+        f"<p><a href='/'>zwgk</a></p><h1>SPARQL 1.1 endpoint</h1>"
+        f"<p>This is the <a href='https://www.w3.org/TR/sparql11-protocol/'>SPARQL 1.1 Protocol</a> endpoint "
+        f"<code>{e(endpoint)}</code>: send a query with GET (<code>?query=</code>) or POST. "
+        f"These prefixes are declared for every query: <code>{e(prefixes)}</code>.</p>"
+        f"<form method='get' action='{e(path)}'><p><label for='query'>Query</label></p>"
+        f"<textarea id='query' name='query' rows='10' cols='80'>{e(EXAMPLE)}</textarea>"
+        f"<p><label for='format'>Format</label> <select id='format' name='format'>{options}</select> "
+        "<button type='submit'>Run</button></p></form>"
+        f"<p>{e(update_note)}</p><p>This description as RDF: {links}</p>"
+        "</main></body></html>"
+    )
+
+
+def service_description(request: Request, state) -> Response:
+    endpoint = endpoint_iri(request)
+    updates = state.settings.updates_enabled
+    formats = [v for v in values(parse_pairs(request.scope.get("query_string", b""), "query string"), "format") if v]
+    fmt = choose(SD_TABLE, request.headers.get("accept"), formats[0] if formats else None)
+    headers = {"Vary": "Accept",
+               "Link": ", ".join(f'<{request.url.path}?format={f.name}>; rel="alternate"; type="{f.media_type}"' for f in RDF)}
+    if fmt is HTML:
+        body = description_page(request, endpoint, updates).encode("utf-8")
+    else:
+        rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
+        triples = description_triples(endpoint, updates)
+        items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if rdf_format.supports_datasets else triples
+        body = ox.serialize(items, format=rdf_format, prefixes=SD_PREFIXES)
+    return Response(b"" if request.method == "HEAD" else body, media_type=content_type(fmt), headers=headers)
+
+
+# ------------------------------------------------------------------ the router
 
 def router(state) -> APIRouter:
-    return APIRouter()
+    r = APIRouter(tags=["SPARQL"])
+    limit = state.settings.max_request_bytes
+
+    description = (
+        "Query with GET `?query=`, POST form `query=` or POST `application/sparql-query`; `default-graph-uri` / "
+        "`named-graph-uri` set the dataset. Update with POST form `update=` or POST `application/sparql-update` "
+        "(off unless enabled; bearer token); `using-graph-uri` / `using-named-graph-uri` set its dataset. "
+        "Results by `Accept` or `format`. GET without a query: the service description."
+    )
+
+    async def sparql(request: Request):
+        if request.method == "POST":
+            op = await from_post(request, limit)
+        else:
+            op = from_get(request, limit)
+            if op is None:
+                return service_description(request, state)
+        if op.kind == "update":
+            return await run_update(request, state, op)
+        return await run_query(request, state, op)
+
+    r.add_api_route("/sparql", sparql, methods=["GET"], operation_id="sparql_get",
+                    summary="SPARQL 1.1 Protocol: query, or the service description", description=description)
+    r.add_api_route("/sparql", sparql, methods=["POST"], operation_id="sparql_post",
+                    summary="SPARQL 1.1 Protocol: query or update", description=description)
+    r.add_api_route("/sparql", sparql, methods=["HEAD"], include_in_schema=False)
+
+    @r.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
+    async def other_methods(request: Request):
+        raise MethodNotAllowed(f"{request.method} is not part of the {SPEC}: query with GET or POST, update with POST",
+                               headers={"Allow": "GET, HEAD, POST"})
+
+    return r
