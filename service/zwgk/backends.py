@@ -216,11 +216,11 @@ class RdflibBackend:
         if fmt in ("nquads", "trig"):
             self.ds.parse(path, format=fmt)
         else:
-            target = self.ds.graph(URIRef(graph)) if graph else self.ds.default_context
+            target = self.ds.graph(URIRef(graph)) if graph else self.ds.default_graph
             target.parse(path, format=fmt)
 
     def load_ntriples(self, path: Path) -> None:
-        self.ds.default_context.parse(path, format="nt")
+        self.ds.default_graph.parse(path, format="nt")
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
               base_iri: str | None = None, prefixes: dict | None = None) -> RdflibOutcome:
@@ -237,7 +237,7 @@ class RdflibBackend:
             view = __import__("rdflib").Dataset(default_union=False)
             for g in dataset.default or []:
                 for t in self.ds.graph(URIRef(g)):
-                    view.default_context.add(t)
+                    view.default_graph.add(t)
             for g in dataset.named or []:
                 ng = view.graph(URIRef(g))
                 for t in self.ds.graph(URIRef(g)):
@@ -262,7 +262,7 @@ class RdflibBackend:
         fmt = _RDFLIB_GRAPH[media_type]
         if fmt in ("nquads", "trig"):
             return self.ds.serialize(format=fmt, encoding="utf-8")
-        return self.ds.default_context.serialize(format=fmt, encoding="utf-8")
+        return self.ds.default_graph.serialize(format=fmt, encoding="utf-8")
 
     def graphs(self) -> list[str]:
         return sorted(str(g.identifier) for g in self.ds.graphs() if str(g.identifier) != "urn:x-rdflib:default")
