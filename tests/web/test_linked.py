@@ -383,3 +383,16 @@ def test_configurable_base(tmp_path):
     page = client.get("/id/thing/1", headers={"Accept": "text/html"})
     assert "一" in page.text and 'href="/id/thing/1"' in page.text
     assert client.get("/id/catalog/hami-2024-social-insurance").status_code == 404
+
+
+def test_same_description_on_the_rdflib_backend(client):
+    """The pages run SPARQL through the backend interface, so the reference
+    (rdflib) store serves the same descriptions."""
+    from rdflib.compare import isomorphic
+
+    settings = Settings(store="rdflib")
+    other = TestClient(create_app(settings, AppState.open(settings, Project(ROOT))))
+    for path in (f"/id/{ITEM6}.ttl", f"/id/{HANDLING}.ttl", "/ontology.ttl"):
+        assert isomorphic(parse(other.get(path)), parse(client.get(path))), path
+    page = other.get(f"/id/{HANDLING}", headers={"Accept": "text/html"}).text
+    assert re.findall(r'data-item="(\d+)"', page) == ["6", "9", "30", "31", "32", "33", "34", "37"]

@@ -70,7 +70,7 @@ from email.utils import parsedate_to_datetime
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from ..backends import GRAPH_FORMATS, OxigraphOutcome, RemoteBackend
@@ -100,11 +100,13 @@ def _blank_chain(start: str, depth: int = BNODE_DEPTH) -> tuple[str, str]:
     """CONSTRUCT template and pattern that follow blank nodes from ``?b1``
     (bound by ``start``) up to ``depth`` steps: nested OPTIONALs, not a
     property path, so every store evaluates it from the bound end."""
+    # Each step's FILTER sits in its own inner group, so that a store which
+    # does not push filters down (rdflib) still stops at the first non-blank node.
     template = ["?b1 ?q1 ?b2 ."]
-    pattern = f"{start} ?b1 ?q1 ?b2 . FILTER(isBlank(?b1)) "
+    pattern = f"{{ {start} ?b1 ?q1 ?b2 . FILTER(isBlank(?b1)) }} "
     for k in range(2, depth + 1):
         template.append(f"?b{k} ?q{k} ?b{k + 1} .")
-        pattern += f"OPTIONAL {{ ?b{k} ?q{k} ?b{k + 1} . FILTER(isBlank(?b{k})) "
+        pattern += f"OPTIONAL {{ {{ ?b{k} ?q{k} ?b{k + 1} . FILTER(isBlank(?b{k})) }} "
     return " ".join(template), pattern + "}" * (depth - 1)
 
 
@@ -139,12 +141,16 @@ SELECT ?r ?t ?p ?v WHERE {
 }"""
 
 INCOMING = _PREFIX_DECL + """
-CONSTRUCT { ?s ?p ?r . ?s ?lp ?l . ?cat dct:title ?ct }
+CONSTRUCT { ?s ?p ?r . ?s ?lp ?l . ?cat dct:title ?ct .
+            ?owner zwgk:citation ?s ; zwgk:itemNumber ?on ; zwgk:inCatalog ?ocat ; skos:prefLabel ?oname . ?ocat dct:title ?oct }
 WHERE {
   ?s ?p ?r .
   FILTER(?p NOT IN (%s))
-  OPTIONAL { ?s ?lp ?l . FILTER(?lp IN (skos:prefLabel, rdfs:label, dct:title, zwgk:itemNumber, zwgk:inCatalog, zwgk:citedText, eli:id_local)) }
+  OPTIONAL { ?s ?lp ?l . FILTER(?lp IN (skos:prefLabel, rdfs:label, dct:title, zwgk:itemNumber, zwgk:inCatalog,
+                                       zwgk:citedText, zwgk:citationNumber, eli:id_local)) }
   OPTIONAL { ?s zwgk:inCatalog ?cat . ?cat dct:title ?ct }
+  OPTIONAL { ?owner zwgk:citation ?s ; zwgk:itemNumber ?on ; zwgk:inCatalog ?ocat .
+             OPTIONAL { ?owner skos:prefLabel ?oname } OPTIONAL { ?ocat dct:title ?oct } }
 }"""
 
 INCOMING_CAP = 2000
@@ -426,15 +432,24 @@ def router(state) -> APIRouter:
                 by_prop[t.predicate].append(t.subject)
         groups = []
         total = 0
+        def owner(s):  # the item a citation belongs to
+            owners = inc.subjects(ZWGK + "citation", s)
+            return owners[0] if owners else None
+
+        def key(s):
+            o = owner(s)
+            return (*_item_key(inc, o), sort_key(inc.value(s, ZWGK + "citationNumber") or s)) if o else (*_item_key(inc, s), ())
+
         for p in sorted(by_prop, key=lambda p: p.value):
-            subjects = sorted(set(by_prop[p]), key=lambda s: _item_key(inc, s))
+            subjects = sorted(set(by_prop[p]), key=key)
             total += len(subjects)
             rows = []
             for s in subjects[:INCOMING_CAP]:
-                number = inc.value(s, ZWGK + "itemNumber")
-                catalog = inc.value(s, ZWGK + "inCatalog")
+                o = owner(s)
+                number = inc.value(o or s, ZWGK + "itemNumber")
+                catalog = inc.value(o or s, ZWGK + "inCatalog")
                 text = inc.value(s, ZWGK + "citedText")
-                rows.append({"s": s, "number": number.value if number is not None else None,
+                rows.append({"s": s, "owner": o, "number": number.value if number is not None else None,
                              "catalog": catalog, "text": text.value if text is not None else None})
             groups.append({"prop": v.prop(p), "count": len(subjects), "rows": rows,
                            "has_number": any(x["number"] is not None for x in rows),
@@ -445,10 +460,9 @@ def router(state) -> APIRouter:
     def generic_model(node, g: Graph, v: View, types: set[str]) -> dict:
         model = heading(node, g, v)
         model["rows"] = v.property_rows(node)
-        # owned sub-nodes (e.g. a version's nothing, a source row's nothing): shown as their own tables
-        model["owned"] = owned_tables(node, g, v)
+        model["owned"] = owned_tables(node, g, v)  # sub-nodes described with it, each as its own table
         model["incoming"], model["incoming_total"] = incoming_groups(node, v)
-        model["page_kind"] = _kind_name(types)
+        model["page_class"] = _kind_name(types)
         return model
 
     def owned_tables(node, g: Graph, v: View) -> list[dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).parent / "templates"
 
