@@ -133,9 +133,8 @@ def cmd_validate(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
-
     from .web.app import create_app
+    from .web.server import run
     from .web.settings import Settings
     from .web.state import AppState
 
@@ -161,7 +160,7 @@ def cmd_serve(args) -> int:
     app = create_app(settings, state)
     print(f"zwgk: serving {len(state.backend) if hasattr(state.backend, '__len__') else 'remote'} "
           f"triples on http://{settings.host}:{settings.port}/ (store: {settings.store})", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    run(app, settings.host, settings.port)
     return 0
 
 
