@@ -134,7 +134,7 @@ def oxigraph_command():
     here = Path(sys.executable).parent / "oxigraph"
     found = str(here) if here.exists() else shutil.which("oxigraph")
     if not found:
-        pytest.skip("the oxigraph server command is not installed (pip install oxigraph)")
+        pytest.fail("the oxigraph server command is not installed: `pip install -e .[test]` brings it (PyPI oxigraph)")
     return found
 
 
