@@ -88,3 +88,39 @@ def client(web_state):
     from zwgk.web.app import create_app
 
     return TestClient(create_app(web_state.settings, web_state))
+
+
+REVISED = ROOT / "tests" / "fixtures" / "editions" / "hami-2024-social-insurance-revised.txt"
+
+
+def _copy_inputs(dest: Path) -> Project:
+    for sub in ("data", "ontology", "queries"):
+        shutil.copytree(ROOT / sub, dest / sub, ignore=shutil.ignore_patterns("build"))
+    return Project(dest)
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory) -> Project:
+    """A copy of the project's inputs, built once (no shapes: no validation), for in-process CLI runs."""
+    from zwgk.build import build
+
+    project = _copy_inputs(tmp_path_factory.mktemp("built"))
+    build(project)
+    return project
+
+
+@pytest.fixture(scope="session")
+def two_editions(tmp_path_factory) -> Project:
+    """The Hami 2024 catalog and its derived revision (tests/fixtures/editions) loaded side by side:
+    the revision is a second catalog with its own IRIs that `revises` the first. Built once."""
+    from zwgk.build import build
+
+    project = _copy_inputs(tmp_path_factory.mktemp("editions"))
+    shutil.copy(REVISED, project.data / "sources" / REVISED.name)
+    with (project.data / "catalogs.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[catalog]]\nid = "hami-2024-social-insurance-revised"\n'
+                 f'file = "sources/{REVISED.name}"\nformat = "pdf-tsv"\njurisdiction = "hami"\n'
+                 'publisher = "hami-hrss"\ndomain_zh = "社会保险"\ndomain_en = "Social insurance"\nyear = 2024\n'
+                 'revises = "hami-2024-social-insurance"\n')
+    build(project)
+    return project

@@ -8,6 +8,7 @@ the previous output untouched.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Graph
+from rdflib.namespace import DCTERMS
 from rdflib.compare import to_canonical_graph
 
+from .changes import load_changes
 from .codelists import load_codelists
 from .errata import apply_errata, load_errata
 from .graph import BASE, GraphBuilder, ResolvedCatalog
-from .parse import CatalogParser
+from .parse import MAX_SOURCE_BYTES, CatalogParser, too_large
 from .records import SourceError
 from .validate import Report, as_json, as_turtle, load_shapes, validate
 from .refdata import load_agencies, load_catalogs, load_places, resolve_agency
@@ -36,6 +39,7 @@ class Project:
     """Where a zwgk project keeps its inputs and outputs."""
 
     root: Path
+    max_source_bytes: int = MAX_SOURCE_BYTES  # a larger source file is refused before it is read
 
     @classmethod
     def default(cls) -> "Project":
@@ -60,6 +64,10 @@ class Project:
     @property
     def queries(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def changes(self) -> Path:
+        return self.data / "changes.toml"
 
     @property
     def ntriples(self) -> Path:
@@ -89,13 +97,21 @@ def load_inputs(project: Project):
 def assemble(project: Project) -> BuildResult:
     """Parse, correct and resolve every registered catalog; return the graph."""
     codelists, registry, agencies, places, entries, errata = load_inputs(project)
-    parser = CatalogParser(codelists)
+    parser = CatalogParser(codelists, project.max_source_bytes)
     resolved: list[ResolvedCatalog] = []
     spellings: dict[str, set[str]] = {}
     for entry in entries:
         path = project.data / entry.file
-        data = path.read_bytes()
+        try:
+            size = path.stat().st_size
+            if project.max_source_bytes and size > project.max_source_bytes:  # never read an enormous file
+                raise too_large(entry.file, size, project.max_source_bytes)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read the file ({exc.strerror or exc}); data/catalogs.toml lists it",
+                              file=entry.file) from None
         record = parser.parse_bytes(data, entry.file)
+        published = copy.deepcopy(record) if entry.revises or any(e.revises == entry.id for e in entries) else None
         apply_errata(entry.id, record, errata)
         resolutions = {}
         agency_ids = {}
@@ -125,7 +141,7 @@ def assemble(project: Project) -> BuildResult:
                     )
                 agency_ids[item.number] = agency
         sha = hashlib.sha256(data).hexdigest()
-        resolved.append(ResolvedCatalog(entry, record, sha, resolutions, agency_ids))
+        resolved.append(ResolvedCatalog(entry, record, sha, resolutions, agency_ids, published))
 
     builder = GraphBuilder(codelists, registry, agencies, places)
     builder.g.parse(project.ontology, format="turtle")
@@ -133,9 +149,37 @@ def assemble(project: Project) -> BuildResult:
     builder.add_places()
     builder.add_agencies()
     builder.add_instruments(spellings)
+    builder.add_version_succession()
+    builder.add_changes(load_changes(project.changes, registry))
     for rc in resolved:
         builder.add_catalog(rc)
+    add_edition_diffs(builder, resolved, registry)
     return BuildResult(builder.g, resolved, summarize(builder.g, resolved))
+
+
+def add_edition_diffs(builder: GraphBuilder, resolved: list[ResolvedCatalog], registry) -> None:
+    """A catalog entry that names the edition it revises (``revises`` in data/catalogs.toml)
+    gets the change set between the two editions in the graph (zwgk:CatalogDiff)."""
+    from .diff import Edition, diff_editions, diff_graph
+
+    by_id = {rc.entry.id: rc for rc in resolved}
+    for rc in resolved:
+        old_id = rc.entry.revises
+        if not old_id:
+            continue
+        if old_id not in by_id:
+            raise SourceError(f"catalog {rc.entry.id} revises {old_id!r}, which data/catalogs.toml does not list",
+                              file="catalogs.toml")
+        old = by_id[old_id]
+        diff = diff_editions(Edition.from_resolved(old, registry), Edition.from_resolved(rc, registry), builder.codelists)
+        builder.g += diff_graph(diff, builder.codelists)
+        builder.add(iri_of_catalog(rc.entry.id), DCTERMS.replaces, iri_of_catalog(old_id))
+
+
+def iri_of_catalog(catalog_id: str):
+    from .graph import iri
+
+    return iri("catalog", catalog_id)
 
 
 def _cell_index(cells: list[str], text: str) -> int | None:

@@ -22,7 +22,9 @@ class UserError(Exception):
 
 
 def _project(args) -> Project:
-    return Project(Path(args.root).resolve()) if args.root else Project.default()
+    project = Project(Path(args.root).resolve()) if args.root else Project.default()
+    limit = getattr(args, "max_source_bytes", None)
+    return Project(project.root, limit) if limit is not None else project
 
 
 def cmd_build(args) -> int:
@@ -132,6 +134,53 @@ def cmd_validate(args) -> int:
     return 0 if report.conforms else 1
 
 
+def cmd_impact(args) -> int:
+    from .impact import FORMATS, ImpactError, analyse, as_dict, recorded_events, resolve, what_if
+
+    project = _project(args)
+    runner = _runner(project)
+    try:
+        if args.date is not None:
+            impact = what_if(runner, runner.registry, args.instrument, args.date, args.type)
+            sys.stdout.write(FORMATS[args.format](impact))
+            return 0
+        if args.type != "amended":
+            raise ImpactError("--type describes a hypothetical change: give its --date too")
+        instrument = resolve(runner.registry, args.instrument)
+    except ImpactError as exc:
+        raise UserError(str(exc)) from None
+    # no --date: the change events recorded in data/changes.toml, each with the items it affects
+    impacts = [analyse(runner, instrument, event) for _, event in recorded_events(runner, instrument)]
+    if args.format == "csv":
+        raise UserError("--format csv needs --date (one change); use table or json for the recorded events")
+    if args.format == "json":
+        print(json.dumps([as_dict(i) for i in impacts], ensure_ascii=False, indent=2))
+        return 0
+    if not impacts:
+        print(f"{args.instrument}: no change event is recorded in data/changes.toml; "
+              "give --date YYYY-MM-DD for a hypothetical one")
+    for impact in impacts:
+        sys.stdout.write(FORMATS["table"](impact) + "\n")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .build import load_inputs
+    from .diff import as_json, as_table, as_turtle, diff_editions, load_edition
+
+    project = _project(args)
+    codelists, registry, *_ = load_inputs(project)
+    old = load_edition(args.old, project, codelists, registry)
+    new = load_edition(args.new, project, codelists, registry)
+    diff = diff_editions(old, new, codelists)
+    out = {"table": as_table, "json": as_json, "ttl": lambda d: as_turtle(d, codelists)}[args.format](diff)
+    sys.stdout.write(out)
+    return 0
+
+
+LIMITS = ("query_workers", "query_memory_mb", "max_result_bytes", "max_request_bytes", "max_url_bytes", "rate_limit")
+
+
 def cmd_serve(args) -> int:
     from .web.app import create_app
     from .web.server import run
@@ -145,6 +194,7 @@ def cmd_serve(args) -> int:
         load=tuple(Path(p) for p in args.load or ()),
         update_token=args.update_token, allow_unauthenticated_updates=args.allow_updates,
         query_timeout=args.query_timeout,
+        **{name: getattr(args, name) for name in LIMITS},
     )
     if settings.store == "remote" and not settings.endpoint:
         raise UserError("--store remote needs --endpoint URL")
@@ -167,6 +217,8 @@ def cmd_serve(args) -> int:
 def make_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="zwgk", description="Disclosure catalogs (政务公开标准目录) as a knowledge graph.")
     ap.add_argument("--root", help="project folder holding data/, ontology/ and queries/ (default: this checkout)")
+    ap.add_argument("--max-source-bytes", type=int, metavar="N",
+                    help=f"refuse a catalog source file larger than N bytes (default {Project.max_source_bytes})")
     sub = ap.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="parse the catalogs in data/ and write the graph to data/build/")
@@ -203,7 +255,34 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("--update-token", help=help_of["update_token"])
     sv.add_argument("--allow-updates", action="store_true", help=help_of["allow_unauthenticated_updates"])
     sv.add_argument("--query-timeout", type=float, default=30.0, help=help_of["query_timeout"])
+    defaults = {name: default for name, default, _ in Settings.help_table()}
+    for name in LIMITS:  # the limits of web/settings.py, each with its default and help line
+        sv.add_argument("--" + name.replace("_", "-"), type=int, default=defaults[name], help=help_of[name])
     sv.set_defaults(func=cmd_serve)
+
+    im = sub.add_parser(
+        "impact",
+        help="items that cite an instrument, with the date by which each catalog must update them after a change",
+        description="Every item, in every loaded catalog, that cites INSTRUMENT (any spelling the resolver accepts), "
+                    "with its deadline: the item's 公开时限 in working days after the change (the day of the change "
+                    "not counted, 民法典 第二百零一条) on the official calendar (package chinesecalendar). "
+                    "With --date: a hypothetical change (nothing is recorded). Without: the change events "
+                    "recorded in data/changes.toml.")
+    im.add_argument("instrument", help="title or document number, any spelling (国务院令765号, 《社会保险经办条例》 …)")
+    im.add_argument("--date", help="the day of a hypothetical change, YYYY-MM-DD")
+    im.add_argument("--type", choices=("amended", "repealed", "revised", "replaced"), default="amended",
+                    help="the kind of hypothetical change (default: amended)")
+    im.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    im.set_defaults(func=cmd_impact)
+
+    df = sub.add_parser(
+        "diff", help="compare two editions of a catalog: items added, removed, renamed, changed; citations added or dropped",
+        description="OLD and NEW are catalog ids of data/catalogs.toml or paths of source files (same layout). "
+                    "Editions are compared as published (errata not applied).")
+    df.add_argument("old", help="the earlier edition: a catalog id or a source file")
+    df.add_argument("new", help="the later edition: a catalog id or a source file")
+    df.add_argument("--format", choices=("table", "json", "ttl"), default="table")
+    df.set_defaults(func=cmd_diff)
 
     ls = sub.add_parser("queries", help="list the named queries with their parameters")
     ls.add_argument("--format", choices=("text", "json"), default="text")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV
 
+from .changes import ChangeEvent
 from .codelists import CodeList
 from .records import CatalogRecord, ItemRecord
 from .refdata import Agency, CatalogEntry, Place
@@ -72,6 +73,7 @@ class ResolvedCatalog:
     sha256: str
     resolutions: dict[tuple[int, int], Resolution]  # (item, citation ordinal) → resolution
     agencies: dict[int, str]  # item number → agency id
+    published: CatalogRecord | None = None  # the record before errata, kept when an edition diff needs it
 
 
 class GraphBuilder:
@@ -199,6 +201,57 @@ class GraphBuilder:
             self.add(vnode, ELI.first_date_entry_in_force, _date(v.date_in_force))
             if v.confidence:
                 self.add(vnode, ZWGK.confidence, Literal(v.confidence))
+
+    # ------------------------------------------------------------ change events
+
+    def add_changes(self, events: list[ChangeEvent]) -> None:
+        """Change events (zwgk:ChangeEvent), and the ELI relations they imply between
+        instruments of the registry: eli:repeals / eli:amends / eli:changes and their
+        inverses; a repeal with a known date gives eli:date_no_longer_in_force."""
+        relation = {"repeal": (ELI.repeals, ELI.repealed_by), "amendment": (ELI.amends, ELI.amended_by),
+                    "revision": (ELI.amends, ELI.amended_by), "replacement": (ELI.changes, ELI.changed_by)}
+        for e in events:
+            node = iri("change", e.id)
+            affected = iri("instrument", e.instrument)
+            self.add(node, RDF.type, ZWGK.ChangeEvent)
+            self.add(node, ZWGK.changeEventType, self.concept("change-type", e.type))
+            self.add(node, ZWGK.affectedInstrument, affected)
+            self.add(affected, ZWGK.changeEvent, node)
+            concept = self.codelists["change-type"].concept(e.type)
+            inst = self.registry.by_id[e.instrument]
+            name = inst.title or inst.number or inst.id
+            self.add(node, RDFS.label, zh(f"{name}：{concept.zh}" + (f"（{e.date}）" if e.date else "")))
+            self.add(node, RDFS.label, en(f"{concept.en} of {name}" + (f" ({e.date})" if e.date else "")))
+            if e.by:
+                self.add(node, ZWGK.affectingInstrument, iri("instrument", e.by))
+                if e.type in relation:
+                    forward, inverse = relation[e.type]
+                    self.add(iri("instrument", e.by), forward, affected)
+                    self.add(affected, inverse, iri("instrument", e.by))
+            if e.act:
+                self.add(node, ZWGK.affectingAct, Literal(e.act))
+            if e.version:
+                self.add(node, ZWGK.resultingVersion, iri("instrument", e.instrument, "version", e.version))
+            self.add(node, ZWGK.changeDate, _date(e.date))
+            self.add(node, ZWGK.changeInForce, _date(e.date_in_force))
+            if e.type in ("repeal", "replacement") and e.date_in_force:
+                self.add(affected, ELI.date_no_longer_in_force, _date(e.date_in_force))
+            if e.confidence:
+                self.add(node, ZWGK.confidence, Literal(e.confidence))
+            if e.confidence_note:
+                self.add(node, ZWGK.confidenceNote, en(e.confidence_note))
+            if e.source:
+                self.add(node, DCTERMS.source, Literal(e.source))
+
+    def add_version_succession(self) -> None:
+        """Each version of an instrument that a later one replaced: ``dct:isReplacedBy`` the next."""
+        for inst in self.registry.instruments:
+            dated = sorted((v for v in inst.versions if v.date_document), key=lambda v: v.date_document)
+            for older, newer in zip(dated, dated[1:]):
+                a = iri("instrument", inst.id, "version", older.id)
+                b = iri("instrument", inst.id, "version", newer.id)
+                self.add(a, DCTERMS.isReplacedBy, b)
+                self.add(b, DCTERMS.replaces, a)
 
     # ------------------------------------------------------------ catalogs
 

@@ -37,6 +37,7 @@ class CatalogEntry:
     domain_zh: str
     domain_en: str
     year: int
+    revises: str | None = None  # the id of the earlier edition this one revises
     extra: dict = field(default_factory=dict)
 
 

@@ -75,6 +75,7 @@ from markupsafe import Markup
 
 from ..backends import GRAPH_FORMATS, OxigraphOutcome, RemoteBackend
 from . import svg
+from .impact import impact_views
 from .errors import NotFound
 from .negotiation import PAGE, Format, choose
 from .pages import (DCT, ELI, ONTOLOGY, OWL, PREFIXES, PROV, RDF, RDFS, SKOS, ZWGK, Graph, View,
@@ -87,7 +88,7 @@ ALTERNATE_ORDER = ("html", "turtle", "jsonld", "ntriples", "rdfxml")
 FORMAT_LABELS = {"html": "HTML", "turtle": "Turtle", "jsonld": "JSON-LD", "ntriples": "N-Triples", "rdfxml": "RDF/XML"}
 
 OWNED = (ZWGK + "citation", ZWGK + "disclosureElement", ZWGK + "correction", ZWGK + "version",
-         PROV + "wasDerivedFrom", ZWGK + "sourceFile")
+         PROV + "wasDerivedFrom", ZWGK + "sourceFile", ZWGK + "changeEvent")
 LABELS = (RDFS + "label", SKOS + "prefLabel", DCT + "title")
 
 _PREFIX_DECL = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
@@ -679,6 +680,11 @@ def router(state) -> APIRouter:
                 events.append((row["d"].value, f"{_lit(row['label']) or v.label(row['x'])}", "repeal", v.href(row["x"])))
         for d in g.objects(node, ELI + "date_no_longer_in_force"):
             events.append((d.value, "失效 no longer in force", "repeal", None))
+        # recorded change events (data/changes.toml), each with the items it affects and their deadlines
+        change_views = impact_views(state.runner, node.value, v.href)
+        for x in change_views:
+            if x.event.type in ("repeal", "replacement") and x.event.date:
+                events.append((x.event.date, x.event.act or x.type_zh, x.event.type, x.href))
         citing = data.select(CITING_ITEMS, r=node.value)
         by_catalog: dict = {}
         for row in citing:
@@ -720,12 +726,17 @@ def router(state) -> APIRouter:
             confidence_note=g.objects(node, ZWGK + "confidenceNote"),
             edition=g.objects(node, ZWGK + "edition"),
             links=[(ox.NamedNode(p), g.objects(node, p)) for p in
-                   (ELI + "amends", ELI + "amended_by", ELI + "repeals", ELI + "repealed_by") if g.objects(node, p)],
+                   (ELI + "amends", ELI + "amended_by", ELI + "repeals", ELI + "repealed_by", ELI + "changes",
+                    ELI + "changed_by") if g.objects(node, p)],
             inverse_links=[{"x": row["x"], "how": row["how"].value} for row in repeals if row["x"] is not None
-                           and row["how"] is not None and row["how"].value.startswith("inverse")],
+                           and row["how"] is not None and row["how"].value.startswith("inverse")
+                           and not (row["how"].value == "inverse:repeals" and row["x"] in g.objects(node, ELI + "repealed_by"))
+                           and not (row["how"].value == "inverse:amends" and row["x"] in g.objects(node, ELI + "amended_by"))],
             lookup_keys=g.objects(node, ZWGK + "lookupKey"),
             alt_labels=g.objects(node, SKOS + "altLabel"),
             versions=version_rows,
+            change_events=change_views,
+            impact_href=f"/impact/{node.value.rsplit('/', 1)[-1]}",
             timeline=Markup(svg.timeline(events, title=f"{v.label(node)}：版本时间线 (versions over time)")),
             citing=groups,
             citing_total=sum(len(gr["items"]) for gr in groups),
@@ -735,10 +746,12 @@ def router(state) -> APIRouter:
                 ELI + "passed_by", ELI + "date_document", ELI + "first_date_entry_in_force",
                 ELI + "date_no_longer_in_force", ELI + "in_force", ZWGK + "status", ZWGK + "confidence",
                 ZWGK + "confidenceNote", ZWGK + "edition", ELI + "amends", ELI + "amended_by", ELI + "repeals",
-                ELI + "repealed_by", ZWGK + "lookupKey", SKOS + "altLabel", ZWGK + "version")),
+                ELI + "repealed_by", ZWGK + "lookupKey", SKOS + "altLabel", ZWGK + "version", ZWGK + "changeEvent",
+                ELI + "changes", ELI + "changed_by", ELI + "date_no_longer_in_force")),
         )
         model["incoming"], model["incoming_total"] = incoming_groups(
-            node, v, skip=(ZWGK + "legalBasis", ZWGK + "citesInstrument", ZWGK + "versionOf"))
+            node, v, skip=(ZWGK + "legalBasis", ZWGK + "citesInstrument", ZWGK + "versionOf",
+                           ZWGK + "affectedInstrument"))
         return model
 
     # ------------------------------------------------------------------ code lists

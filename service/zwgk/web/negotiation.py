@@ -35,6 +35,10 @@ RDF = (
 )
 HTML = Format("html", "text/html", "html")
 PAGE = (HTML, *RDF[:4])  # linked-data pages: HTML first, then RDF
+# reports that are not query results (impact analysis, catalog diff): plain JSON and CSV
+REPORT_JSON = Format("json", "application/json", "json")
+REPORT_CSV = Format("csv", "text/csv", "csv")
+REPORT_ALIASES = {"application/xhtml+xml": "text/html", "application/x-turtle": "text/turtle"}
 
 ALIASES = {
     "application/json": "application/sparql-results+json",
@@ -48,8 +52,10 @@ ALIASES = {
 ALIASES_BY_NAME = {"nt": "ntriples", "ttl": "turtle", "json-ld": "jsonld", "rdf": "rdfxml", "nq": "nquads", "srj": "json", "srx": "xml"}
 
 
-def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
-    """(media range, q, position) for each entry, best first."""
+def parse_accept(header: str | None, aliases: dict[str, str] | None = None) -> list[tuple[str, float, int]]:
+    """(media range, q, position) for each entry, best first. ``aliases`` (default
+    ``ALIASES``) maps a media type to the one of the table it stands for."""
+    aliases = ALIASES if aliases is None else aliases
     if not header or not header.strip():
         return [("*/*", 1.0, 0)]
     entries = []
@@ -65,7 +71,7 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
                     q = max(0.0, min(1.0, float(f[2:])))
                 except ValueError:
                     q = 0.0
-        entries.append((ALIASES.get(media, media), q, pos))
+        entries.append((aliases.get(media, media), q, pos))
     return sorted(entries, key=lambda e: (-e[1], _specificity(e[0]), e[2]))
 
 
@@ -81,18 +87,21 @@ def _matches(media_range: str, media_type: str) -> bool:
     return media_range == media_type
 
 
-def choose(table: tuple[Format, ...], accept: str | None, override: str | None = None) -> Format:
+def choose(table: tuple[Format, ...], accept: str | None, override: str | None = None,
+           aliases: dict[str, str] | None = None) -> Format:
     """The format to answer in: ``override`` (a name or a media type) wins,
-    else the best match for ``accept``, else 406."""
+    else the best match for ``accept``, else 406. A table whose JSON is plain
+    ``application/json`` passes its own ``aliases`` (e.g. ``REPORT_ALIASES``)."""
+    aliases = ALIASES if aliases is None else aliases
     if override:
         wanted = ALIASES_BY_NAME.get(override.lower(), override.lower())
-        wanted = ALIASES.get(wanted, wanted)
+        wanted = aliases.get(wanted, wanted)
         for f in table:
             if wanted in (f.name, f.media_type):
                 return f
         names = ", ".join(f.name for f in table)
         raise BadRequest(f"format {override!r} is not available here; use one of: {names}")
-    entries = parse_accept(accept)
+    entries = parse_accept(accept, aliases)
     best: tuple[float, int, Format] | None = None
     for index, fmt in enumerate(table):
         q = None

@@ -254,6 +254,7 @@ KIND_COLOURS = {
     "revision": "#7b4fb0",
     "entry-into-force": "#2f855a",
     "repeal": "#c53030",
+    "replacement": "#975a16",
 }
 KIND_LABELS = {
     "promulgation": "公布 promulgation",
@@ -261,6 +262,7 @@ KIND_LABELS = {
     "revision": "修订 revision",
     "entry-into-force": "施行 entry into force",
     "repeal": "废止 repeal",
+    "replacement": "替代 replacement",
 }
 
 
@@ -279,7 +281,7 @@ def timeline(events: Sequence[tuple[str, str, str, str | None]], *, title: str =
              width: int = 720, lane: int = 22) -> str:
     """Events ``(date, label, kind, href)`` as points on a time axis, each with
     its label on its own line below, joined to its point. ``kind`` is one of
-    promulgation, amendment, revision, entry-into-force, repeal (others are
+    promulgation, amendment, revision, entry-into-force, repeal, replacement (others are
     drawn in grey). Events without a readable date are left out."""
     dated = [(parse_date(d), str(d), str(label), str(kind), href) for d, label, kind, href in events]
     dated = [e for e in dated if e[0] is not None]

@@ -1,0 +1,115 @@
+"""Change events (``data/changes.toml``): promulgations, amendments, revisions,
+repeals and replacements of the instruments the catalogs cite.
+
+A recorded event is reviewed data; a *hypothetical* event (``zwgk impact``'s
+what-if) has the same shape and is never written anywhere. Both feed the same
+impact analysis (``impact.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .records import SourceError
+from .registry import Registry
+
+CHANGE_TYPES = ("promulgation", "amendment", "revision", "repeal", "replacement")
+# the words `zwgk impact --type` takes, and the change type each one names
+TYPE_WORDS = {"amended": "amendment", "revised": "revision", "repealed": "repeal", "replaced": "replacement"}
+CONFIDENCES = ("V", "S")  # R (recollection) is never recorded
+FIELDS = ("id", "type", "instrument", "by", "act", "version", "date", "date_in_force", "confidence",
+          "confidence_note", "source")
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    id: str
+    type: str
+    instrument: str  # the affected instrument (registry id)
+    by: str | None = None  # the affecting instrument (registry id), when it is in the registry
+    act: str | None = None  # the act that made the change, as known
+    version: str | None = None  # the version of the affected instrument it produced
+    date: str | None = None  # YYYY-MM-DD, YYYY-MM or YYYY
+    date_in_force: str | None = None
+    confidence: str | None = None
+    confidence_note: str | None = None
+    source: str | None = None
+    hypothetical: bool = False
+
+    @property
+    def full_date(self) -> str | None:
+        """The date when it names a day (a deadline can only be counted from a day)."""
+        return self.date if self.date and len(self.date) == 10 else None
+
+    @property
+    def updates_citations(self) -> bool:
+        """Whether items citing the affected instrument must be reviewed: every change but the first promulgation."""
+        return self.type != "promulgation"
+
+
+def load_changes(path: Path, registry: Registry) -> list[ChangeEvent]:
+    """Read and check the change events; an error names the event and the field to fix."""
+    if not path.exists():
+        return []
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    events: list[ChangeEvent] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(raw.get("change", []), 1):
+        where = f"change {n} ({entry.get('id', 'no id')})"
+
+        def fail(message: str) -> SourceError:
+            return SourceError(f"{where}: {message}", file=path.name)
+
+        unknown = sorted(set(entry) - set(FIELDS))
+        if unknown:
+            raise fail(f"unknown field {', '.join(unknown)}; fields: {', '.join(FIELDS)}")
+        for key in ("id", "type", "instrument", "confidence"):
+            if not entry.get(key):
+                raise fail(f"{key} is required")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", entry["id"]):
+            raise fail("id must be lower-case letters, digits and hyphens")
+        if entry["id"] in seen:
+            raise fail("the id is used twice")
+        seen.add(entry["id"])
+        if entry["type"] not in CHANGE_TYPES:
+            raise fail(f"type {entry['type']!r} is not one of {', '.join(CHANGE_TYPES)}")
+        if entry["confidence"] not in CONFIDENCES:
+            raise fail(f"confidence {entry['confidence']!r} is not V or S (recollections are left out)")
+        for key in ("date", "date_in_force"):
+            value = entry.get(key)
+            if value is not None and not (isinstance(value, str) and _DATE.match(value)):
+                raise fail(f"{key} {value!r} is not YYYY-MM-DD, YYYY-MM or YYYY (write it as a quoted string)")
+        inst = registry.by_id.get(entry["instrument"])
+        if inst is None:
+            raise fail(f"instrument {entry['instrument']!r} is not in data/instruments.toml")
+        if entry.get("by") and entry["by"] not in registry.by_id:
+            raise fail(f"by {entry['by']!r} is not in data/instruments.toml")
+        if entry["type"] == "repeal" and inst.repealed_by and entry.get("by") and entry["by"] != inst.repealed_by:
+            raise fail(f"instruments.toml says {inst.id} is repealed by {inst.repealed_by}, not {entry['by']}")
+        if entry.get("version"):
+            version = next((v for v in inst.versions if v.id == entry["version"]), None)
+            if version is None:
+                raise fail(f"{inst.id} has no version {entry['version']!r} in data/instruments.toml")
+            for mine, theirs in (("date", version.date_document), ("date_in_force", version.date_in_force)):
+                if entry.get(mine) and theirs and entry[mine] != theirs:
+                    raise fail(f"{mine} {entry[mine]} disagrees with version {version.id} of {inst.id} ({theirs})")
+        events.append(ChangeEvent(**entry))
+    return events
+
+
+def hypothetical(registry: Registry, instrument: str, date: str, type_word: str) -> ChangeEvent:
+    """A what-if event from the command line or a query string; nothing is recorded."""
+    resolution = registry.resolve_text(instrument)
+    change = TYPE_WORDS.get(type_word, type_word)
+    if change not in TYPE_WORDS.values():
+        raise ValueError(f"type {type_word!r} is not one of {', '.join(TYPE_WORDS)}")
+    return ChangeEvent(id="hypothetical", type=change, instrument=resolution.instrument.id, date=date,
+                       hypothetical=True)
+
+
+__all__ = ["CHANGE_TYPES", "TYPE_WORDS", "ChangeEvent", "load_changes", "hypothetical"]
