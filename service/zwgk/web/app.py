@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from .. import __version__
-from . import errors, linked, named, publish, sparql, ui
+from . import errors, impact, linked, named, publish, sparql, ui
 from .settings import Settings
 from .state import AppState
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(sparql.router(state))
     app.include_router(named.router(state))
     app.include_router(publish.router(state))
+    app.include_router(impact.router(state))
     app.include_router(linked.router(state))
     app.include_router(ui.router(state))
     return app
