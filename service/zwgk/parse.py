@@ -33,6 +33,9 @@ PUBLIC, SPECIFIC, PROACTIVE, ON_REQUEST, LEVEL, PHONE = 5, 6, 7, 8, 9, 10
 NAME_COLUMNS = (1, 2, 3)  # 主项, 子项, 二级子项 when nothing slid
 CONTENT_COLUMN = 4
 
+# a source larger than this is refused before it is read (Project.max_source_bytes, zwgk --max-source-bytes)
+MAX_SOURCE_BYTES = 50_000_000
+
 HEADER_WORDS = ("序号", "公开事项", "公开内容", "公开依据", "公开时限", "公开主体", "公开渠道", "公开对象", "公开方式", "公开层级")
 CHECK_MARKS = {"√", "✓", "✔", "☑"}
 
@@ -56,7 +59,8 @@ class _Row:
 
 
 class CatalogParser:
-    def __init__(self, codelists: dict[str, CodeList]):
+    def __init__(self, codelists: dict[str, CodeList], max_bytes: int = MAX_SOURCE_BYTES):
+        self.max_bytes = max_bytes
         self.channels = codelists["channel"]
         self.levels = codelists["level"]
         self.audiences = codelists["audience"]
@@ -70,21 +74,32 @@ class CatalogParser:
         return self.parse_bytes(data, name)
 
     def parse_bytes(self, data: bytes, name: str) -> CatalogRecord:
+        if self.max_bytes and len(data) > self.max_bytes:
+            raise too_large(name, len(data), self.max_bytes)
         if not data.strip():
             raise SourceError("the file is empty", file=name)
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise SourceError("the file is UTF-16 (it starts with a UTF-16 byte-order mark); convert it to UTF-8",
+                              file=name, line=1)
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            line_start = data.rfind(b"\n", 0, exc.start) + 1
             line = data[: exc.start].count(b"\n") + 1
-            raise SourceError(
-                f"not UTF-8 text (byte {exc.start} cannot be decoded); convert the file to UTF-8 (is it GBK?)",
-                file=name,
-                line=line,
-            ) from None
+            cell = data[line_start : exc.start].count(b"\t")
+            if exc.end == len(data) and exc.reason == "unexpected end of data":
+                reason = "the file ends in the middle of a character: it is truncated"
+            elif b"\x00" in data[:4096]:
+                reason = "the file holds NUL bytes: it is binary, not a catalog table"
+            else:
+                reason = (f"not UTF-8 text (byte {exc.start} cannot be decoded); convert the file to UTF-8 "
+                          f"(is it GBK? {_gbk_hint(data)})")
+            raise SourceError(reason, file=name, line=line, cell=cell) from None
         if "\x00" in text:
-            raise SourceError("the file holds NUL bytes: it is binary, not a catalog table", file=name)
+            line = text[: text.index("\x00")].count("\n") + 1
+            raise SourceError("the file holds NUL bytes: it is binary, not a catalog table", file=name, line=line)
         return self.parse_text(text, name)
 
     def parse_text(self, text: str, name: str) -> CatalogRecord:
@@ -93,6 +108,8 @@ class CatalogParser:
         header_seen = False
         rows: list[_Row] = []
         page_break_before: set[int] = set()  # indexes into rows that start a new page
+        header_cells = 0
+        last_cells: list[str] = []
         for lineno, line in enumerate(text.split("\n"), 1):
             line = line.rstrip("\r")
             if not line.strip():
@@ -113,6 +130,8 @@ class CatalogParser:
                 if first == "序号" and missing:
                     raise SourceError(f"header row lacks the columns {', '.join(missing)}", file=name, line=lineno)
                 header_seen = True
+                if first == "序号":
+                    header_cells = len(cells)
                 if page == 0:
                     page = 1
                 continue
@@ -128,8 +147,16 @@ class CatalogParser:
                 )
             source = SourceRow(file=name, line=lineno, page=max(page, 1), raw=line)
             rows.append(self._place_cells(source, int(first), cells))
+            last_cells = cells
         if not rows:
             raise SourceError("no catalog rows found (no line starts with an item number)", file=name)
+        if not text.endswith("\n") and len(last_cells) < header_cells:
+            # the last line has no line end and fewer cells than the header: the file stops inside a row
+            raise SourceError(
+                f"the last row has {len(last_cells)} of the {header_cells} cells of the header and no line end: "
+                "the file ends in the middle of a row (is it truncated?)",
+                file=name, line=rows[-1].source.line, cell=len(last_cells) - 1,
+            )
         self._check_numbers(rows)
         items = ItemParser(self, rows, page_break_before).items()
         return CatalogRecord(title=title, compiler=compiler, source_file=name, pages=max(page, 1), items=items)
@@ -258,6 +285,19 @@ class CatalogParser:
                 cell=row.cell_index[PHONE],
             )
         return phones
+
+
+def too_large(name: str, size: int, limit: int) -> SourceError:
+    return SourceError(f"the file is {size} bytes, larger than the limit of {limit} bytes (max_source_bytes: "
+                       "zwgk --max-source-bytes N build); is it the right file?", file=name)
+
+
+def _gbk_hint(data: bytes) -> str:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return "it does not decode as GBK either"
+    return "it decodes as GBK: iconv -f GBK -t UTF-8"
 
 
 def parse_elements(text: str) -> list[Element]:
