@@ -21,25 +21,60 @@ class Erratum:
     source: str
     corrected: str
     reason: str
+    lines: tuple[tuple[str, int], ...] = ()  # (key, line) of the entry's keys in the file, for messages
+
+    def line(self, key: str | None = None) -> int | None:
+        found = dict(self.lines)
+        return found.get(key) if key in found else found.get("[[erratum]]")
+
+
+_ENTRY = re.compile(r"^\s*\[\[\s*erratum\s*\]\]")
+_KEY = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=")
+
+
+def _entry_lines(text: str) -> list[dict[str, int]]:
+    """For each [[erratum]] entry, the line of its header and of each of its keys."""
+    entries: list[dict[str, int]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if _ENTRY.match(line):
+            entries.append({"[[erratum]]": lineno})
+        elif line.lstrip().startswith("["):
+            entries.append({})  # another table: keys below are not an erratum's
+        elif entries and (m := _KEY.match(line)):
+            entries[-1].setdefault(m.group(1), lineno)
+    return [e for e in entries if "[[erratum]]" in e]
 
 
 def load_errata(path: Path) -> list[Erratum]:
     if not path.exists():
         return []
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise SourceError(f"not valid TOML: {exc}", file=path.name, line=int(m.group(1)) if m else None) from None
+    positions = _entry_lines(text)
     errata = []
     for i, entry in enumerate(raw.get("erratum", []), 1):
+        where = positions[i - 1] if i <= len(positions) else {}
         missing = [k for k in REQUIRED if k not in entry]
         if missing:
-            raise SourceError(f"erratum {i} lacks {', '.join(missing)}", file=path.name)
+            raise SourceError(f"erratum {i} lacks {', '.join(missing)}", file=path.name, line=where.get("[[erratum]]"))
         if entry["field"] not in _APPLY:
             raise SourceError(
                 f"erratum {i}: field {entry['field']!r} cannot be corrected (known: {', '.join(_APPLY)})",
                 file=path.name,
+                line=where.get("field"),
             )
+        try:
+            number = int(entry["item"])
+        except (TypeError, ValueError):
+            raise SourceError(f"erratum {i}: item {entry['item']!r} is not an item number", file=path.name,
+                              line=where.get("item")) from None
         errata.append(
-            Erratum(i, entry["catalog"], int(entry["item"]), entry["field"], str(entry["source"]), str(entry["corrected"]), entry["reason"])
+            Erratum(i, entry["catalog"], number, entry["field"], str(entry["source"]), str(entry["corrected"]),
+                    entry["reason"], tuple(where.items()))
         )
     return errata
 
@@ -47,7 +82,8 @@ def load_errata(path: Path) -> list[Erratum]:
 def _element(value: str, erratum: Erratum, file: str) -> Element:
     m = re.fullmatch(r"\s*(\d+)[.．]\s*(.+?)\s*", value)
     if not m:
-        raise SourceError(f"erratum {erratum.index}: {value!r} is not of the form 'N. label'", file=file)
+        raise SourceError(f"erratum {erratum.index}: {value!r} is not of the form 'N. label'", file=file,
+                          line=erratum.line("source"))
     return Element(int(m.group(1)), m.group(2))
 
 
@@ -58,18 +94,19 @@ def _apply_element(item: ItemRecord, e: Erratum, file: str) -> None:
             item.elements[i] = new
             item.content_text = " ".join(f"{x.number}. {x.label}" for x in item.elements)
             return
-    raise SourceError(f"erratum {e.index}: item {e.item} has no element {e.source!r}", file=file)
+    raise SourceError(f"erratum {e.index}: item {e.item} has no element {e.source!r}", file=file, line=e.line("source"))
 
 
 def _apply_phone(item: ItemRecord, e: Erratum, file: str) -> None:
     if e.source not in item.phones:
-        raise SourceError(f"erratum {e.index}: item {e.item} has no phone {e.source!r}", file=file)
+        raise SourceError(f"erratum {e.index}: item {e.item} has no phone {e.source!r}", file=file, line=e.line("source"))
     item.phones[item.phones.index(e.source)] = e.corrected
 
 
 def _apply_deadline(item: ItemRecord, e: Erratum, file: str) -> None:
     if str(item.deadline_days) != e.source:
-        raise SourceError(f"erratum {e.index}: item {e.item} has deadline {item.deadline_days}, not {e.source}", file=file)
+        raise SourceError(f"erratum {e.index}: item {e.item} has deadline {item.deadline_days}, not {e.source}", file=file,
+                          line=e.line("source"))
     item.deadline_days = int(e.corrected)
 
 
@@ -88,6 +125,7 @@ def apply_errata(catalog_id: str, catalog: CatalogRecord, errata: list[Erratum],
             continue
         item = by_number.get(e.item)
         if item is None:
-            raise SourceError(f"erratum {e.index} names item {e.item}, which catalog {catalog_id} does not have", file=file)
+            raise SourceError(f"erratum {e.index} names item {e.item}, which catalog {catalog_id} does not have", file=file,
+                              line=e.line("item"))
         _APPLY[e.field](item, e, file)
         item.corrections.append(Correction(e.field, e.source, e.corrected, e.reason, file, e.index))

@@ -188,7 +188,9 @@ class Registry:
         leftover = lookup_key(text)
         for piece in (lookup_key(citation.title), lookup_key(citation.number)):
             if piece:
-                leftover = leftover.replace(piece, "").replace(piece.replace("第", ""), "")
+                for form in (piece, piece.replace("第", "")):
+                    # a number may keep its 中华人民共和国 prefix inside brackets: 《…》（中华人民共和国国务院令第711号）
+                    leftover = leftover.replace("中华人民共和国" + form, "").replace(form, "")
         leftover = leftover.strip("()（）〔〕[]【】,，;； ")
         if leftover:
             raise ResolutionError(f"{text!r} is not a title or document number (cannot read {leftover!r})")

@@ -101,10 +101,22 @@ def lookup_key(text: str | None) -> str:
     4. year brackets of any shape become 〔〕; 5. in decree numbers drop the
     prefix 中华人民共和国 and the 第 before the number, Chinese numerals become
     digits; 6. drop a leading 中华人民共和国; 7. a standard number loses its
-    edition (LD/T 33—2015 → LD/T33).
+    edition (LD/T 33—2015 → LD/T33); 8. repeat until nothing changes.
     """
     if not text:
         return ""
+    # the steps are repeated until nothing changes: dropping characters can make more to drop (中华人民共和国
+    # twice, a combining mark after a dropped space), and a key must be its own key
+    key = _lookup_pass(text)
+    for _ in range(8):
+        again = _lookup_pass(key)
+        if again == key:
+            break
+        key = again
+    return key
+
+
+def _lookup_pass(text: str) -> str:
     key = unicodedata.normalize("NFKC", text)
     key = _SPACE_RUN.sub("", key)
     key = _STRIP_MARKS.sub("", key)

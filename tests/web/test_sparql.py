@@ -247,12 +247,12 @@ def test_wrong_or_missing_content_type_is_415(client, headers):
     assert "application/sparql-query" in error(r)
 
 
-def test_oversized_request_is_413(make_client):
-    small = make_client(max_request_bytes=64)
+def test_oversized_request_is_413_and_a_long_url_414(make_client):
+    small = make_client(max_request_bytes=64, max_url_bytes=64)
     r = small.post("/sparql", content=("ASK {} #" + "x" * 100).encode(), headers=DIRECT)
     assert r.status_code == 413 and "max_request_bytes" in error(r)
     r = small.get("/sparql", params={"query": "ASK {} #" + "x" * 100})
-    assert r.status_code == 413
+    assert r.status_code == 414 and "max_url_bytes" in error(r)
 
 
 class Blocking:

@@ -5,7 +5,10 @@ curl sends the Chinese characters as raw UTF-8 bytes, which HTTP/1.1 (RFC 9112)
 does not allow in a request target, and h11 and llhttp refuse the whole
 request. Browsers percent-encode such bytes; we do the same on arrival
 (each byte ≥ 0x80 becomes ``%XX``), so the app sees a valid, equivalent URL.
-Nothing else about request parsing changes.
+
+h11 buffers at most ``max_url_bytes`` plus 32 KiB of request line and headers;
+a request it cannot read is answered in the one JSON error shape (414, 431 or
+400), not uvicorn's plain text.
 """
 
 from __future__ import annotations
@@ -50,8 +53,65 @@ def accept_utf8_request_targets() -> None:
     readers._zwgk_patched = True
 
 
+HEADER_ALLOWANCE = 32 * 1024  # bytes of headers accepted beside a request target of max_url_bytes
+
+
+def protocol_class(max_url_bytes: int):
+    """uvicorn's h11 protocol, answering a request it cannot read with the one
+    JSON error shape: 414 for a request line longer than h11 will buffer, 431
+    for too many header bytes, 400 for anything else, instead of a plain-text 400."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    from .errors import error_json_bytes
+
+    class Protocol(H11Protocol):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.zwgk_error: h11.RemoteProtocolError | None = None
+            read = self.conn.next_event
+
+            def next_event():
+                try:
+                    return read()
+                except h11.RemoteProtocolError as exc:
+                    self.zwgk_error = exc
+                    raise
+
+            self.conn.next_event = next_event
+
+        def send_400_response(self, msg: str) -> None:
+            exc, status, title = self.zwgk_error, 400, "Bad Request"
+            message = "the request cannot be read as HTTP/1.1"
+            if exc is not None and exc.error_status_hint == 431:
+                buffered = bytes(getattr(self.conn, "_receive_buffer", b""))
+                if b"\r\n" not in buffered and b"\n" not in buffered:
+                    status, title = 414, "URI Too Long"
+                    message = (f"the request target is longer than {max_url_bytes} bytes, the limit set by the "
+                               "max_url_bytes setting (zwgk serve --max-url-bytes); send a long SPARQL query by POST")
+                else:
+                    status, title = 431, "Request Header Fields Too Large"
+                    message = f"the request headers are larger than {HEADER_ALLOWANCE} bytes"
+            elif exc is not None:
+                message += f": {exc}"
+            body = error_json_bytes(status, title, message)
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                       (b"connection", b"close")]
+            for event in (h11.Response(status_code=status, headers=headers, reason=title.encode()),
+                          h11.Data(data=body), h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
+
+    return Protocol
+
+
 def run(app, host: str, port: int) -> None:
     import uvicorn
 
+    from .settings import Settings
+
+    state = getattr(app.state, "zwgk", None)
+    settings = state.settings if state is not None else Settings()
     accept_utf8_request_targets()
-    uvicorn.run(app, host=host, port=port, http="h11", log_level="warning")
+    uvicorn.run(app, host=host, port=port, http=protocol_class(settings.max_url_bytes), log_level="warning",
+                h11_max_incomplete_event_size=settings.max_url_bytes + HEADER_ALLOWANCE)

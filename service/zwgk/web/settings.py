@@ -28,8 +28,19 @@ class Settings:
     load: tuple[Path, ...] = setting((), "RDF files to serve instead of the built graph (TriG/N-Quads keep their named graphs)")
     update_token: str | None = setting(None, "bearer token that enables SPARQL Update; updates are off without it")
     allow_unauthenticated_updates: bool = setting(False, "enable SPARQL Update with no token (local testing only)")
-    query_timeout: float = setting(30.0, "seconds a query may run before it is stopped")
-    max_request_bytes: int = setting(1_000_000, "largest request body or query string accepted")
+    query_timeout: float = setting(30.0, "seconds a SPARQL query may run: past it the query is stopped (its worker "
+                                         "process is killed) and answered 503")
+    query_workers: int = setting(4, "worker processes that run /sparql queries, so that a query past query_timeout "
+                                    "can be stopped; 0 runs queries in the server process, where they cannot be")
+    query_memory_mb: int = setting(4096, "address space (MiB) a query worker may use, data included; a query that needs "
+                                         "more is stopped and answered 503 (0: no limit)")
+    max_result_bytes: int = setting(50_000_000, "largest answer to a /sparql query, in bytes of the format asked for; "
+                                                "a larger one is refused with 422, never cut short")
+    max_request_bytes: int = setting(1_000_000, "largest request body accepted (413 past it)")
+    max_url_bytes: int = setting(32_768, "longest request target (path and query string) accepted (414 past it: "
+                                         "send long queries by POST)")
+    rate_limit: int = setting(0, "requests a client (IP address) may make per minute, in bursts of up to as many; "
+                                 "past it 429 with Retry-After (0: no limit)")
     cors_origins: tuple[str, ...] = setting(("*",), "origins allowed to read by CORS (read endpoints only)")
 
     @property

@@ -16,7 +16,11 @@ The format of an answer is negotiated from ``Accept`` (q-values) or the
 ``format`` parameter (``negotiation.choose``). Each fault has its own status
 (raised as ``errors`` classes): 400 bad request or syntax (with the parser's
 line:column), 401/403 update not allowed, 405 method, 406 no acceptable format,
-413 too large, 415 content type, 502/503 store, 503 timeout (``query_timeout``).
+413 too large, 415 content type, 422 an answer larger than ``max_result_bytes``
+(refused whole, never cut short), 502/503 store, 503 timeout (``query_timeout``).
+
+Queries on the embedded Oxigraph store run in worker processes (``pool.py``),
+so that a query past ``query_timeout`` is stopped, not just abandoned.
 """
 
 from __future__ import annotations
@@ -40,11 +44,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..backends import Dataset, QuerySyntaxError, StoreError
+from ..backends import Dataset, OxigraphBackend, QuerySyntaxError, StoreError
 from ..queries import QUERY_PREFIXES
-from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, Unauthorized,
-                     UnsupportedMediaType)
+from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, ResultTooLarge,
+                     ServiceUnavailable, Unauthorized, UnsupportedMediaType, ZwgkHTTPError)
 from .negotiation import HTML, RDF, choose
+from .pool import Job, PoolBusy, QueryPool, QueryTimedOut, WorkerLost
 from .respond import content_type, formats_for, outcome_response
 
 log = logging.getLogger("zwgk.web.sparql")
@@ -129,11 +134,10 @@ def _too_large(what: str, limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"the {what} is larger than {limit} bytes, the limit set by the max_request_bytes setting")
 
 
-def from_get(request: Request, limit: int) -> Operation | None:
-    """The query of a GET request, or None when it has none (the service description)."""
+def from_get(request: Request) -> Operation | None:
+    """The query of a GET request, or None when it has none (the service description).
+    Its length is bounded by the max_url_bytes setting (``limits.RequestLimits``, 414)."""
     raw = request.scope.get("query_string", b"")
-    if len(raw) > limit:
-        raise _too_large("query string", limit)
     pairs = parse_pairs(raw, "query string")
     if values(pairs, "update"):
         raise MethodNotAllowed(f"SPARQL Update must be sent with POST ({SPEC} §2.2); GET only queries",
@@ -330,11 +334,67 @@ def _detached(exc: BaseException) -> BaseException:
     return exc
 
 
-async def run_query(request: Request, state, op: Operation) -> Response:
+def _timeout_message(timeout: float, stopped: bool) -> str:
+    fate = ("it was stopped" if stopped else
+            "this store cannot stop it (it runs on in the background; the query_workers setting stops queries on "
+            "the embedded Oxigraph store)")
+    return (f"the query ran longer than {timeout:g} s, the limit set by the query_timeout setting "
+            f"(zwgk serve --query-timeout), and {fate}; make it more selective (LIMIT, more specific patterns) "
+            "or raise the setting")
+
+
+def _too_large_result(limit: int) -> ResultTooLarge:
+    return ResultTooLarge(f"the answer is larger than {limit} bytes, the limit set by the max_result_bytes setting "
+                          "(zwgk serve --max-result-bytes); nothing was sent rather than a part: ask for less "
+                          "(LIMIT and OFFSET to page through it, fewer variables) or raise the setting")
+
+
+async def run_in_worker(request: Request, state, op: Operation, pool: QueryPool, dataset) -> Response:
+    """The query on a worker process (``pool.py``): stopped for real at the time limit."""
+    settings = state.settings
+    accept = request.headers.get("accept")
+    media: dict[str, str | None] = {}
+    refusals: dict[str, ZwgkHTTPError] = {}
+    for kind in ("solutions", "boolean", "graph"):  # negotiated here; the worker learns the kind
+        try:
+            media[kind] = choose(formats_for(kind), accept, format_override(kind, op.formats)).media_type
+        except ZwgkHTTPError as exc:
+            media[kind], refusals[kind] = None, exc
+    job = Job(op.text, media, settings.max_result_bytes, dataset, endpoint_iri(request), QUERY_PREFIXES)
+    timeout = settings.query_timeout
+    try:
+        answer = await pool.answer(state.backend, job, timeout)
+    except QuerySyntaxError as exc:
+        raise BadRequest(f"SPARQL query error: {exc}") from None
+    except QueryTimedOut:
+        raise QueryTimeout(_timeout_message(timeout, stopped=True)) from None
+    except PoolBusy:
+        raise ServiceUnavailable(
+            f"all {pool.size} query workers stayed busy for {timeout:g} s (the query_workers and query_timeout "
+            "settings); try again shortly", headers={"Retry-After": str(max(1, round(timeout / 2)))}) from None
+    except WorkerLost as exc:
+        limit = (f"more memory than the {settings.query_memory_mb} MiB of the query_memory_mb setting"
+                 if settings.query_memory_mb else "more memory than the server has")
+        raise ServiceUnavailable(f"{exc}: the query may need {limit}; make it more selective or raise the "
+                                 "setting") from None
+    if answer.status == "refused":
+        raise refusals[answer.kind]
+    if answer.status == "too-large":
+        raise _too_large_result(settings.max_result_bytes)
+    written = Written(answer.kind, answer.media_type, answer.body)
+    return outcome_response(request, written, written.media_type)
+
+
+async def run_query(request: Request, state, op: Operation, pool: QueryPool | None = None) -> Response:
     dataset = Dataset(op.default or None, op.named or None) if (op.default or op.named) else None
+    if pool is not None and isinstance(state.backend, OxigraphBackend):
+        return await run_in_worker(request, state, op, pool, dataset)
+    # another store (rdflib, a remote server) or query_workers = 0: in this process, awaited at most the
+    # time limit (a remote server is asked with the same limit; rdflib cannot be stopped)
     accept = request.headers.get("accept")
     base = endpoint_iri(request)
     backend = state.backend
+    limit = state.settings.max_result_bytes
 
     def work() -> Written:
         outcome = backend.query(op.text, dataset=dataset, base_iri=base, prefixes=QUERY_PREFIXES)
@@ -343,6 +403,8 @@ async def run_query(request: Request, state, op: Operation) -> Response:
             body = b"".join(outcome.serialize(fmt.media_type))
         except (OSError, RuntimeError) as exc:
             raise StoreError(f"the query failed while its results were written: {exc}") from None
+        if limit and len(body) > limit:
+            raise _too_large_result(limit)
         return Written(outcome.kind, fmt.media_type, body)
 
     timeout = state.settings.query_timeout
@@ -351,19 +413,33 @@ async def run_query(request: Request, state, op: Operation) -> Response:
     except QuerySyntaxError as exc:
         raise BadRequest(f"SPARQL query error: {exc}") from None
     except TimeoutError:
-        raise QueryTimeout(f"the query ran longer than {timeout:g} s, the limit set by the query_timeout setting "
-                           "(zwgk serve --query-timeout); make it more selective (LIMIT, more specific patterns) "
-                           "or raise the setting") from None
+        raise QueryTimeout(_timeout_message(timeout, stopped=False)) from None
     return outcome_response(request, written, written.media_type)
 
 
-async def run_update(request: Request, state, op: Operation) -> Response:
+def refuse_cross_origin(request: Request) -> None:
+    """Writes are not open to other sites: a browser request whose Origin is not this
+    server's own is refused (CORS preflights for POST are refused by the CORS layer)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin.rstrip("/").lower() != own.lower():
+        raise Forbidden(f"updates are not accepted from pages of other sites (Origin {origin}): CORS is open to reads "
+                        "only; send updates from a program, or from a page of this server")
+
+
+async def run_update(request: Request, state, op: Operation, pool: QueryPool | None = None) -> Response:
+    refuse_cross_origin(request)
     authorize(request, state.settings)
     text = apply_using(op.text, op.default, op.named)
     try:
         await run_in_threadpool(state.backend.update, text, endpoint_iri(request))
     except QuerySyntaxError as exc:
         raise BadRequest(f"SPARQL update error: {exc}") from None
+    finally:
+        if pool is not None:  # even a failed update may have changed some data
+            pool.invalidate()
     log.info("SPARQL update applied (%d characters) from %s", len(op.text),
              request.client.host if request.client else "?")
     # the data changed: validators handed out before no longer match
@@ -473,9 +549,48 @@ def service_description(request: Request, state) -> Response:
     return Response(b"" if request.method == "HEAD" else body, media_type=content_type(fmt), headers=headers)
 
 
+# ------------------------------------------------------------------ the router, documented
+
+ANSWER_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                "text/tab-separated-values", *FORMAT_IRIS, "text/html")
+ANSWERS = {200: {"description": "query results (SELECT/ASK) or RDF (CONSTRUCT/DESCRIBE, the service description), "
+                                "in the format negotiated from Accept or format",
+                 "content": {t: {"schema": {"type": "string"}} for t in dict.fromkeys(ANSWER_TYPES)}}}
+
+
+def _param(name: str, description: str, repeated: bool = False) -> dict:
+    schema = {"type": "array", "items": {"type": "string"}} if repeated else {"type": "string"}
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
+            **({"style": "form", "explode": True} if repeated else {})}
+
+
+def openapi_get() -> dict:
+    return {"parameters": [
+        _param("query", "the SPARQL query; without it, the service description"),
+        _param("default-graph-uri", "a graph of the default graph (repeatable)", repeated=True),
+        _param("named-graph-uri", "a named graph of the dataset (repeatable)", repeated=True),
+        _param("format", "the answer's format, instead of Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, …"),
+    ]}
+
+
+def openapi_post() -> dict:
+    form = {"type": "object", "properties": {
+        "query": {"type": "string"}, "update": {"type": "string"},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "using-named-graph-uri": {"type": "array", "items": {"type": "string"}}}}
+    return {"requestBody": {"required": True, "content": {
+        FORM: {"schema": form},
+        QUERY: {"schema": {"type": "string"}},
+        UPDATE: {"schema": {"type": "string"}},
+    }}}
+
+
 # ------------------------------------------------------------------ the router
 
-def router(state) -> APIRouter:
+def router(state, pool: QueryPool | None = None) -> APIRouter:
+    """The endpoint; queries on the embedded Oxigraph store run on ``pool`` when one is given."""
     r = APIRouter(tags=["SPARQL"])
     limit = state.settings.max_request_bytes
 
@@ -490,17 +605,19 @@ def router(state) -> APIRouter:
         if request.method == "POST":
             op = await from_post(request, limit)
         else:
-            op = from_get(request, limit)
+            op = from_get(request)
             if op is None:
                 return service_description(request, state)
         if op.kind == "update":
-            return await run_update(request, state, op)
-        return await run_query(request, state, op)
+            return await run_update(request, state, op, pool)
+        return await run_query(request, state, op, pool)
 
     r.add_api_route("/sparql", sparql, methods=["GET"], operation_id="sparql_get",
-                    summary="SPARQL 1.1 Protocol: query, or the service description", description=description)
+                    summary="SPARQL 1.1 Protocol: query, or the service description", description=description,
+                    openapi_extra=openapi_get(), responses=ANSWERS)
     r.add_api_route("/sparql", sparql, methods=["POST"], operation_id="sparql_post",
-                    summary="SPARQL 1.1 Protocol: query or update", description=description)
+                    summary="SPARQL 1.1 Protocol: query or update", description=description,
+                    openapi_extra=openapi_post(), responses=ANSWERS | {204: {"description": "the update was applied"}})
     r.add_api_route("/sparql", sparql, methods=["HEAD"], include_in_schema=False)
 
     @r.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)

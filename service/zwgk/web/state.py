@@ -4,7 +4,6 @@ start-up by ``AppState.open``, never per request."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -15,6 +14,7 @@ from ..build import Project, build, load_inputs
 from ..codelists import CodeList
 from ..queries import NamedQuery, QueryRunner, load_named_queries
 from ..registry import Registry
+from ..store import load_sources
 from .settings import Settings
 
 
@@ -42,22 +42,17 @@ class AppState:
         backend = make_backend(settings)
         summary: dict = {}
         report = None
-        version_source = b""
+        digest = "remote"
         if settings.store != "remote":
-            if settings.load:
-                for path in settings.load:
-                    backend.load_file(Path(path))
-                    version_source += Path(path).read_bytes()
-            else:
-                if not project.ntriples.exists():
-                    build(project)
-                if isinstance(backend, OxigraphBackend) and settings.store_path:
-                    backend.clear()
-                backend.load_ntriples(project.ntriples)
-                version_source = project.ntriples.read_bytes()
+            if not settings.load and not project.ntriples.exists():
+                build(project)
+            # an on-disk store that already holds these unchanged files is not loaded again
+            on_disk = settings.store_path if isinstance(backend, OxigraphBackend) else None
+            sources = [Path(p) for p in settings.load] or [project.ntriples]
+            digest = load_sources(backend, sources, on_disk, replace=not settings.load)
+            if not settings.load:
                 summary = _read_json(project.build_dir / "summary.json") or {}
                 report = _read_json(project.build_dir / "report.json")
-        digest = hashlib.sha256(version_source).hexdigest()[:20] if version_source else "remote"
         mtime = project.ntriples.stat().st_mtime if project.ntriples.exists() else None
         return cls(
             settings=settings,

@@ -1,0 +1,405 @@
+"""Hardening (issue #8), in process: bounded queries (time, result size, request
+size, rate), writes closed to other sites, clean failures in the one error
+shape, and the security headers of every answer. The same limits on a real
+server process are in ``test_hardening_server.py``; escaping of source text
+in pages is in ``test_hardening_pages.py``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from zwgk.backends import StoreError
+from zwgk.web import sparql as sparql_module
+from zwgk.web.limits import PAGE_POLICY, RateLimit, script_hashes
+from zwgk.web.settings import Settings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 10¹¹ rows, no output until done
+CROSS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # the same, written out row by row
+ASK_ANY = "ASK { ?s ?p ?o }"
+DIRECT = {"Content-Type": "application/sparql-query"}
+UPDATE = {"Content-Type": "application/sparql-update"}
+INSERT = 'INSERT DATA { <http://example.org/s> <http://example.org/p> "hardening" }'
+ASK_INSERTED = 'ASK { <http://example.org/s> <http://example.org/p> "hardening" }'
+TOKEN = "hardening-token-7f3a9c"
+
+
+def shape(r) -> dict:
+    """The one error shape, checked; its inner object returned."""
+    assert r.headers["content-type"].startswith("application/json"), r.text
+    doc = r.json()
+    assert set(doc) == {"error"} and set(doc["error"]) == {"status", "title", "message"}, doc
+    assert doc["error"]["status"] == r.status_code
+    assert doc["error"]["message"]
+    return doc["error"]
+
+
+def wait_for(condition, seconds: float = 20.0) -> None:
+    """Wait until ``condition()`` holds (a bounded wait for another thread, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("the condition did not come true in time")
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ time
+
+@pytest.mark.slow
+def test_a_runaway_query_is_stopped_while_other_clients_are_answered(make_client):
+    c = make_client(query_timeout=2, query_workers=2)
+    pool = c.app.state.query_pool
+    assert c.get("/sparql", params={"query": ASK_ANY}).json()["boolean"] is True  # a worker is up
+    answer = {}
+    runaway = threading.Thread(target=lambda: answer.setdefault("r", c.get("/sparql", params={"query": RUNAWAY})))
+    runaway.start()
+    wait_for(lambda: len(pool.busy) == 1)
+    [stuck] = pool.busy
+    served_while_running = 0
+    for _ in range(3):
+        r = c.get("/queries/instrument-usage")
+        assert r.status_code == 200 and r.json()["results"]["bindings"]
+        served_while_running += runaway.is_alive()
+    r = c.get("/sparql", params={"query": ASK_ANY})  # ad-hoc queries go on, on another worker
+    assert r.status_code == 200
+    served_while_running += runaway.is_alive()
+    runaway.join(30)
+    assert served_while_running == 4, "the other requests were answered while the runaway query ran"
+    r = answer["r"]
+    assert r.status_code == 503
+    err = shape(r)
+    assert err["title"] == "Query Timeout"
+    assert "2 s" in err["message"] and "query_timeout" in err["message"] and "stopped" in err["message"]
+    assert not alive(stuck), "the worker that ran the runaway query was killed"
+    assert stuck not in pool.processes
+    assert c.get("/sparql", params={"query": ASK_ANY}).json()["boolean"] is True  # a new worker takes its place
+
+
+@pytest.mark.slow
+def test_when_every_worker_is_stuck_the_next_query_is_503_not_a_hang(make_client):
+    c = make_client(query_timeout=1.5, query_workers=1)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(c.get("/sparql", params={"query": RUNAWAY})))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(r.status_code for r in answers) == [503, 503]
+    messages = " ".join(shape(r)["message"] for r in answers)
+    assert "query_timeout" in messages
+    assert c.get("/sparql", params={"query": ASK_ANY}).status_code == 200
+
+
+def test_a_worker_out_of_memory_is_503_naming_the_setting(make_client):
+    c = make_client(query_memory_mb=1)  # too little even to load the data
+    r = c.get("/sparql", params={"query": ASK_ANY})
+    assert r.status_code == 503
+    assert "query_memory_mb" in shape(r)["message"]
+
+
+class Slow:
+    """A store (not the embedded Oxigraph one) whose queries wait until released."""
+
+    def __init__(self, inner):
+        self.inner, self.release = inner, threading.Event()
+
+    def query(self, *args, **kwargs):
+        self.release.wait(10)
+        return self.inner.query(*args, **kwargs)
+
+
+@pytest.mark.parametrize("workers", [4, 0])
+def test_queries_on_other_stores_still_have_the_time_limit(make_client, workers):
+    # another store, or query_workers = 0: in the server process, answered 503 at the limit,
+    # and the message says that the query could not be stopped
+    held = {}
+
+    def slow(state):
+        held["store"] = state.backend = Slow(state.backend)
+
+    c = make_client(state_hook=slow, query_workers=workers, query_timeout=0.2)
+    try:
+        r = c.get("/sparql", params={"query": ASK_ANY})
+    finally:
+        held["store"].release.set()
+    assert r.status_code == 503
+    assert "query_timeout" in shape(r)["message"] and "cannot stop it" in shape(r)["message"]
+
+
+# ------------------------------------------------------------------ result size
+
+@pytest.mark.parametrize("workers", [4, 0])
+def test_a_result_is_complete_or_refused_never_cut_short(make_client, workers):
+    c = make_client(max_result_bytes=4000, query_workers=workers)
+    small = c.get("/sparql", params={"query": "SELECT ?i WHERE { ?i a zwgk:DisclosureItem } LIMIT 3"})
+    assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 3
+    for query in ("SELECT * WHERE { ?s ?p ?o }", "CONSTRUCT WHERE { ?s ?p ?o }"):
+        r = c.get("/sparql", params={"query": query})
+        assert r.status_code == 422, r.text[:200]
+        err = shape(r)
+        assert err["title"] == "Result Too Large"
+        assert "4000 bytes" in err["message"] and "max_result_bytes" in err["message"]
+        assert "results" not in r.json() and "bindings" not in r.text
+
+
+def test_the_cross_product_of_all_triples_is_refused_by_size_at_once(make_client):
+    c = make_client(max_result_bytes=1_000_000)
+    r = c.get("/sparql", params={"query": CROSS})
+    assert r.status_code == 422 and "max_result_bytes" in shape(r)["message"]
+
+
+# ------------------------------------------------------------------ request size
+
+def test_a_long_url_is_414_anywhere(make_client):
+    c = make_client(max_url_bytes=200)
+    for path in ("/sparql?query=" + "ASK%7B%7D%23" + "x" * 300, "/id/" + "x" * 300, "/queries/items-citing?instrument=" + "x" * 300):
+        r = c.get(path)
+        assert r.status_code == 414
+        assert "max_url_bytes" in shape(r)["message"]
+    r = c.get("/id/" + "x" * 300, headers={"Accept": "text/html"})
+    assert r.status_code == 414 and r.headers["content-type"].startswith("text/html")
+    assert c.get("/sparql", params={"query": ASK_ANY}).status_code == 200
+
+
+def test_a_large_body_is_413_declared_or_streamed(make_client):
+    c = make_client(max_request_bytes=1000)
+    big = ("ASK {} #" + "x" * 2000).encode()
+    r = c.post("/sparql", content=big, headers=DIRECT)
+    assert r.status_code == 413 and "max_request_bytes" in shape(r)["message"]
+
+    def chunks():  # no Content-Length: the limit is found while the body streams in
+        for _ in range(10):
+            yield b"#" + b"x" * 299 + b"\n"
+
+    r = c.post("/sparql", content=chunks(), headers=DIRECT)
+    assert r.status_code == 413 and "max_request_bytes" in shape(r)["message"]
+    r = c.post("/sparql", content=b"ASK {}", headers=DIRECT)
+    assert r.status_code == 200
+
+
+# ------------------------------------------------------------------ rate
+
+def test_the_rate_limit_is_off_by_default(client):
+    assert Settings().rate_limit == 0
+    assert all(client.get("/queries").status_code == 200 for _ in range(50))
+
+
+def test_a_client_past_the_rate_limit_gets_429_with_retry_after(make_client):
+    c = make_client(rate_limit=3)
+    assert [c.get("/queries").status_code for _ in range(3)] == [200, 200, 200]
+    assert c.get("/static/ui.js").status_code == 200  # assets are not counted
+    r = c.get("/queries")
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) >= 1
+    err = shape(r)
+    assert "rate_limit" in err["message"] and "3 requests a minute" in err["message"]
+
+
+def test_the_token_bucket_refills_and_keeps_clients_apart():
+    now = [0.0]
+    limiter = RateLimit(None, per_minute=60, clock=lambda: now[0])
+    assert all(limiter.take("a") == 0 for _ in range(60))  # a burst of up to the limit
+    wait = limiter.take("a")
+    assert 0 < wait <= 1.0
+    assert limiter.take("b") == 0  # another client has its own bucket
+    now[0] += 1.0  # one token a second
+    assert limiter.take("a") == 0
+    assert limiter.take("a") > 0
+
+
+# ------------------------------------------------------------------ writes
+
+def test_updates_are_off_by_default_and_need_the_token_when_on(make_client, client):
+    r = client.post("/sparql", content=INSERT.encode(), headers=UPDATE)
+    assert r.status_code == 403 and "update_token" in shape(r)["message"]
+    c = make_client(update_token=TOKEN)
+    r = c.post("/sparql", content=INSERT.encode(), headers=UPDATE | {"Authorization": "Bearer nope"})
+    assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+    r = c.post("/sparql", content=INSERT.encode(), headers=UPDATE | {"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 204
+    # the workers load the changed data before their next query
+    assert c.get("/sparql", params={"query": ASK_INSERTED}).json()["boolean"] is True
+
+
+def test_the_token_is_compared_in_constant_time(make_client, monkeypatch):
+    calls = []
+    real = sparql_module.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(sparql_module.hmac, "compare_digest", spy)
+    c = make_client(update_token=TOKEN)
+    c.post("/sparql", content=INSERT.encode(), headers=UPDATE | {"Authorization": "Bearer wrong"})
+    assert calls and calls[-1][1] == TOKEN.encode()
+
+
+def test_tokens_are_never_logged_nor_echoed(make_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    c = make_client(update_token=TOKEN)
+    answers = [
+        c.post("/sparql", content=INSERT.encode(), headers=UPDATE | {"Authorization": f"Bearer {TOKEN}x"}),
+        c.post("/sparql", content=INSERT.encode(), headers=UPDATE | {"Authorization": f"Bearer {TOKEN}"}),
+        c.post("/sparql", content=b"NOT AN UPDATE", headers=UPDATE | {"Authorization": f"Bearer {TOKEN}"}),
+    ]
+    assert [r.status_code for r in answers] == [401, 204, 400]
+    for r in answers:
+        assert TOKEN not in r.text and TOKEN not in str(r.headers)
+    assert TOKEN not in caplog.text
+
+
+def test_cors_is_open_to_reads_and_closed_to_writes(make_client):
+    c = make_client(update_token=TOKEN)
+    site = "https://other.example"
+    r = c.get("/sparql", params={"query": ASK_ANY}, headers={"Origin": site})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    preflight = {"Origin": site, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "accept"}
+    r = c.options("/sparql", headers=preflight)
+    assert r.status_code == 200 and "GET" in r.headers["access-control-allow-methods"]
+    # a browser asks before it POSTs an update (application/sparql-update is not a "simple" type): refused
+    for method, headers in (("POST", "content-type"), ("POST", "content-type, authorization"), ("PUT", ""),
+                            ("DELETE", "")):
+        ask = {"Origin": site, "Access-Control-Request-Method": method}
+        if headers:
+            ask["Access-Control-Request-Headers"] = headers
+        r = c.options("/sparql", headers=ask)
+        assert r.status_code == 403, method
+        assert "access-control-allow-origin" not in r.headers
+        assert "reads only" in shape(r)["message"]
+    # an update sent cross-origin anyway (a form POST needs no preflight) is refused, token or not
+    r = c.post("/sparql", data={"update": INSERT},
+               headers={"Origin": site, "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 403 and "other sites" in shape(r)["message"]
+    assert c.get("/sparql", params={"query": ASK_INSERTED}).json()["boolean"] is False
+    # from the server's own pages (same origin) it goes through
+    r = c.post("/sparql", data={"update": INSERT},
+               headers={"Origin": "http://testserver", "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 204
+
+
+# ------------------------------------------------------------------ clean failures
+
+class Exploding:
+    """A store that fails the way a bug would, with an internal path in its message."""
+
+    def __init__(self, inner, error):
+        self.inner, self.error = inner, error
+
+    def query(self, *args, **kwargs):
+        raise self.error
+
+    def __len__(self):
+        return len(self.inner)
+
+
+def crashing_client(make_client, error) -> TestClient:
+    def swap(state):
+        state.backend = Exploding(state.backend, error)
+
+    c = make_client(state_hook=swap)
+    return TestClient(c.app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_a_crash_shows_no_stack_trace_and_no_internal_path(make_client, accept):
+    error = RuntimeError(f"boom in {ROOT}/service/zwgk/web/linked.py line 12 ({os.__file__})")
+    c = crashing_client(make_client, error)
+    for path in ("/id/catalog/hami-2024-social-insurance", "/sparql?query=ASK%7B%7D", "/queries/instrument-usage"):
+        r = c.get(path, headers={"Accept": accept})
+        assert r.status_code in (400, 406, 500, 503), (path, r.status_code)
+        for leak in ("Traceback", 'File "', ROOT, os.__file__, "linked.py", "site-packages"):
+            assert leak not in r.text, (path, leak)
+        if accept == "text/html" and r.status_code == 500:
+            assert r.headers["content-type"].startswith("text/html")
+            assert "failure is logged" in r.text
+            assert r.headers["x-frame-options"] == "DENY" and "content-security-policy" in r.headers
+        elif accept == "application/json":
+            shape(r)
+
+
+def test_store_errors_reach_the_client_without_internal_paths(make_client):
+    c = crashing_client(make_client, StoreError(f"IO error: {ROOT}/data/build/store/LOCK: Resource busy"))
+    r = c.get("/id/catalog/hami-2024-social-insurance")
+    assert r.status_code == 503
+    message = shape(r)["message"]
+    assert ROOT not in message and "data/build/store/LOCK" in message
+
+
+def test_every_refusal_uses_the_one_error_shape(make_client):
+    c = make_client(max_url_bytes=500, max_request_bytes=500, max_result_bytes=3000, rate_limit=1000)
+    cases = [
+        (400, c.get("/sparql", params={"query": "SELECT * WHERE { ?s"})),
+        (400, c.get("/queries/items-citing", params={"instrument": "no such instrument"})),
+        (403, c.post("/sparql", content=INSERT.encode(), headers=UPDATE)),
+        (404, c.get("/nothing/here")),
+        (404, c.get("/id/catalog/no-such-catalog")),
+        (405, c.put("/sparql", content=b"x")),
+        (406, c.get("/sparql", params={"query": ASK_ANY}, headers={"Accept": "image/png"})),
+        (413, c.post("/sparql", content=b"#" * 600, headers=DIRECT)),
+        (414, c.get("/sparql", params={"query": "#" * 600})),
+        (415, c.post("/sparql", content=b"ASK {}", headers={"Content-Type": "text/plain"})),
+        (422, c.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})),
+    ]
+    for status, r in cases:
+        assert r.status_code == status, (status, r.text[:200])
+        shape(r)
+        assert "Traceback" not in r.text
+
+
+# ------------------------------------------------------------------ headers
+
+PAGES = ["/", "/report", "/sparql", "/queries", "/id/catalog/hami-2024-social-insurance",
+         "/id/catalog/hami-2024-social-insurance/item/6", "/id/instrument/social-insurance-handling-regulation",
+         "/ontology", "/nothing/here"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_carry_the_security_headers(client, path):
+    r = client.get(path, headers={"Accept": "text/html"})
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["x-frame-options"] == "DENY"
+    policy = r.headers["content-security-policy"]
+    assert policy == PAGE_POLICY
+    assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    if r.headers["content-type"].startswith("text/html"):
+        # what the policy forbids is not used: no inline script, no inline handler, no style attribute
+        for script in r.text.split("<script")[1:]:
+            assert script.lstrip().startswith("src="), script[:80]
+        lowered = r.text.lower()
+        assert " onclick=" not in lowered and " onload=" not in lowered and " style=" not in lowered
+        assert "javascript:" not in lowered
+
+
+def test_the_api_page_allows_exactly_its_own_inline_script(client):
+    r = client.get("/api")
+    assert r.status_code == 200
+    policy = r.headers["content-security-policy"]
+    hashes = script_hashes(r.content)
+    assert hashes and all(h in policy for h in hashes)
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_json_and_rdf_answers_carry_nosniff(client):
+    for path in ("/queries", "/dumps/zwgk.nt", "/sparql?query=ASK%7B%7D"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
+    r = client.get("/report.json")
+    json.loads(r.text)
