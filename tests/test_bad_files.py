@@ -148,30 +148,48 @@ def test_an_erratum_file_that_is_not_toml_names_its_line(scratch_project):
     assert err.value.file == "errata.toml" and err.value.line == 9
 
 
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Project:
+    """A copy of the project, built once; each test below damages it and puts it back."""
+    import shutil
+
+    from conftest import ROOT
+
+    root = tmp_path_factory.mktemp("built")
+    for sub in ("data", "ontology", "queries", "shapes"):
+        shutil.copytree(ROOT / sub, root / sub, ignore=shutil.ignore_patterns("build"))
+    project = Project(root)
+    build(project)
+    return project
+
+
 @pytest.mark.parametrize("damage", ["truncate", "gbk", "empty", "duplicate", "erratum"])
-def test_a_bad_file_leaves_the_previous_build_untouched(scratch_project, damage, capsys):
-    build(scratch_project)
-    before = {p.name: p.read_bytes() for p in scratch_project.build_dir.iterdir()}
-    src = scratch_project.data / SOURCE
-    data = src.read_bytes()
-    if damage == "truncate":
-        src.write_bytes(data[: len(data) * 2 // 3])
-    elif damage == "gbk":
-        src.write_bytes(data.decode("utf-8").encode("gb18030"))
-    elif damage == "empty":
-        src.write_bytes(b"")
-    elif damage == "duplicate":
-        lines = data.decode("utf-8").split("\n")
-        src.write_text("\n".join(lines + [lines[-1]]), encoding="utf-8")
-    else:
-        (scratch_project.data / "errata.toml").write_text(ERRATUM.format(item=999), encoding="utf-8")
-    status = main(["--root", str(scratch_project.root), "build"])
+def test_a_bad_file_leaves_the_previous_build_untouched(built, damage, capsys):
+    before = {p.name: p.read_bytes() for p in built.build_dir.iterdir()}
+    src, errata = built.data / SOURCE, built.data / "errata.toml"
+    data, errata_text = src.read_bytes(), errata.read_bytes()
+    try:
+        if damage == "truncate":
+            src.write_bytes(data[: len(data) * 2 // 3])
+        elif damage == "gbk":
+            src.write_bytes(data.decode("utf-8").encode("gb18030"))
+        elif damage == "empty":
+            src.write_bytes(b"")
+        elif damage == "duplicate":
+            lines = data.decode("utf-8").split("\n")
+            src.write_text("\n".join(lines + [lines[-1]]), encoding="utf-8")
+        else:
+            errata.write_text(ERRATUM.format(item=999), encoding="utf-8")
+        status = main(["--root", str(built.root), "build"])
+    finally:
+        src.write_bytes(data)
+        errata.write_bytes(errata_text)
     assert status == 2
     message = capsys.readouterr().err
     assert message.startswith("zwgk: error: ") and message.count("\n") == 1
     assert ("errata.toml" if damage == "erratum" else SOURCE) in message
     if damage != "empty":
         assert "line " in message
-    after = {p.name: p.read_bytes() for p in scratch_project.build_dir.iterdir()}
+    after = {p.name: p.read_bytes() for p in built.build_dir.iterdir()}
     assert after == before
-    assert [p.name for p in scratch_project.data.iterdir() if p.name.startswith(".")] == []
+    assert [p.name for p in built.data.iterdir() if p.name.startswith(".")] == []

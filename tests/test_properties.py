@@ -30,7 +30,7 @@ REGISTRY = load_registry(ROOT / "data" / "instruments.toml")
 PARSER = CatalogParser(load_inputs(Project(ROOT))[0])
 HAMI_LINES = HAMI.read_text(encoding="utf-8").split("\n")
 
-FAST = settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 # pieces of the texts these functions meet, so that random text often looks like the real thing
 PIECES = ["中华人民共和国", "国务院令", "主席令", "令", "第", "号", "号令", "〔", "〕", "[", "]", "（", "）", "(", ")",
@@ -189,7 +189,7 @@ def spellings(draw):
     return instrument, text
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(spellings())
 @example((REGISTRY.by_id["gov-info-disclosure-regulation"], "《中华人民共和国政府信息公开条例》（中华人民共和国国务院令 第711号）"))
 @example((REGISTRY.by_id["social-insurance-handling-regulation"], "765号令"))

@@ -115,17 +115,31 @@ class OxigraphOutcome:
             yield self.results.serialize(format=SOLUTION_FORMATS[media_type])
 
 
+# in an on-disk store folder: the files loaded into it and their triple count (``store.py``)
+LOADED_MARKER = "zwgk-loaded.json"
+
+
 class OxigraphBackend:
     name = "oxigraph"
 
     def __init__(self, path: Path | None = None):
         self.path = path
         self.store = ox.Store(str(path)) if path else ox.Store()
+        self.size: int | None = None  # the number of quads, once counted (Oxigraph counts by a full scan)
 
     def __len__(self) -> int:
-        return len(self.store)
+        if self.size is None:
+            self.size = len(self.store)
+        return self.size
+
+    def changed(self) -> None:
+        """The store changed: count again, and an on-disk store no longer holds just its loaded files."""
+        self.size = None
+        if self.path is not None:
+            (Path(self.path) / LOADED_MARKER).unlink(missing_ok=True)
 
     def load_file(self, path: Path, graph: str | None = None) -> None:
+        self.size = None
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
         target = ox.NamedNode(graph) if graph else None
         if fmt.supports_datasets:
@@ -134,9 +148,11 @@ class OxigraphBackend:
             self.store.bulk_load(path=str(path), format=fmt, to_graph=target or ox.DefaultGraph())
 
     def load_ntriples(self, path: Path) -> None:
+        self.size = None
         self.store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
 
     def clear(self) -> None:
+        self.size = None
         self.store.clear()
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
@@ -169,6 +185,8 @@ class OxigraphBackend:
             raise QuerySyntaxError(str(exc)) from None
         except OSError as exc:
             raise StoreError(str(exc)) from None
+        finally:
+            self.changed()
 
     def dump(self, media_type: str) -> bytes:
         fmt = GRAPH_FORMATS[media_type]
@@ -222,6 +240,21 @@ class RdflibBackend:
     def load_ntriples(self, path: Path) -> None:
         self.ds.default_graph.parse(path, format="nt")
 
+    def _prepared(self, text: str, base_iri: str | None, prefixes: dict | None):
+        """The query parsed once: rdflib's SPARQL parser (pyparsing) takes tens of milliseconds
+        a query, most of a small query's time, so a named query asked again is not parsed again."""
+        from rdflib.plugins.sparql import prepareQuery
+
+        key = (text, base_iri, tuple(sorted((prefixes or {}).items())))
+        cache = self.__dict__.setdefault("_prepared_queries", {})
+        query = cache.get(key)
+        if query is None:
+            query = prepareQuery(text, initNs=prefixes or {}, base=base_iri)
+            if len(cache) >= 256:
+                cache.pop(next(iter(cache)))
+            cache[key] = query
+        return query
+
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
               base_iri: str | None = None, prefixes: dict | None = None) -> RdflibOutcome:
         from rdflib import Graph, URIRef
@@ -244,7 +277,7 @@ class RdflibBackend:
                     ng.add(t)
             target = view
         try:
-            result = target.query(text, initBindings=bindings or None, base=base_iri, initNs=prefixes or {})
+            result = target.query(self._prepared(text, base_iri, prefixes), initBindings=bindings or None)
         except ParseException as exc:
             raise QuerySyntaxError(f"error at {exc.lineno}:{exc.col}: {exc.msg}") from None
         except Exception as exc:  # rdflib raises many kinds for a bad query

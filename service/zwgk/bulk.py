@@ -107,21 +107,34 @@ def _build_part(args: tuple[int, list[int], str]) -> Part:
 
 
 def build_parts(out: Path, indices: list[int], make_builder: Callable[[], GraphBuilder],
-                catalog: Callable[[int], ResolvedCatalog], workers: int | None = None) -> list[Part]:
+                catalog: Callable[[int], ResolvedCatalog], workers: int | None = None, chunk: int = 50,
+                on_part: Callable[[Part], None] | None = None) -> list[Part]:
     """Build catalogs ``indices`` (``catalog(k)`` → a ResolvedCatalog) with ``make_builder()``
-    builders into ``out/part-<w>.nt``, in ``workers`` processes (default: one per core)."""
+    builders into ``out/part-<first index>.nt``, ``chunk`` catalogs a part, in ``workers``
+    processes (default: one per core). ``on_part`` is called in this process as each part is
+    written (to bulk-load it while the next ones are built)."""
     out.mkdir(parents=True, exist_ok=True)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(indices) or 1))
-    shares = [indices[w::workers] for w in range(workers)]
-    jobs = [(w, share, str(out / f"part-{w}.nt")) for w, share in enumerate(shares) if share]
+    chunks = [indices[i:i + chunk] for i in range(0, len(indices), chunk)]
+    jobs = [(c[0], c, str(out / f"part-{c[0]:06d}.nt")) for c in chunks]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    parts: list[Part] = []
     _JOB.update(builder=make_builder, catalog=catalog)
     try:
         if workers == 1 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
-            return [_build_part(j) for j in jobs]
-        with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
-            return pool.map(_build_part, jobs, chunksize=1)
+            done = map(_build_part, jobs)
+            for part in done:
+                parts.append(part)
+                if on_part:
+                    on_part(part)
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for part in pool.imap(_build_part, jobs):
+                    parts.append(part)
+                    if on_part:
+                        on_part(part)
     finally:
         _JOB.clear()
+    return parts
 
 
 def write_graph(graph, path: Path) -> int:

@@ -26,6 +26,7 @@ fixtures. The report graph is built only when asked for (``report.graph``).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -74,6 +75,8 @@ class Check:
     value_is_focus: bool = False  # node-shape SPARQL constraint: ?value defaults to the focus node
     per_focus: str | None = None  # run once per focus node, $this pre-bound (the focus query)
     fill: bool = False  # messages are templates ({?var})
+    target: str = ""  # the target sub-select in ``query`` (binds ?this)
+    target_prefixes: str = ""
 
 
 @dataclass
@@ -84,16 +87,26 @@ class Found:
     bindings: dict
 
 
+@dataclass
+class Entry:
+    """A result with what its report-graph node needs: the check and the terms in N-Triples."""
+
+    result: Result
+    check: Check
+    focus: str
+    value: str | None
+
+
 class FastReport(Report):
     """A ``Report`` whose SHACL report graph is built on first use."""
 
-    def __init__(self, conforms: bool, results: list[Result], found: list[tuple[Result, Found]]):
-        self.conforms, self.results, self._found, self._graph = conforms, results, found, None
+    def __init__(self, conforms: bool, results: list[Result], entries: list[Entry]):
+        self.conforms, self.results, self._entries, self._graph = conforms, results, entries, None
 
     @property
     def graph(self) -> Graph:  # type: ignore[override]
         if self._graph is None:
-            self._graph = _report_graph(self.conforms, self._found)
+            self._graph = _report_graph(self.conforms, self._entries)
         return self._graph
 
 
@@ -208,7 +221,8 @@ def _core(sg: Graph, shape, target: str, prefixes: str, is_property: bool) -> li
     path_node = sg.value(shape, SH.path) if is_property else None
     path = _path(sg, path_node) if is_property else None
     base = dict(severity=_severity(sg, shape), shape=str(shape), messages=_messages(sg, shape),
-                path=str(path_node) if isinstance(path_node, URIRef) else None, path_node=path_node)
+                path=str(path_node) if isinstance(path_node, URIRef) else None, path_node=path_node,
+                target=target, target_prefixes=prefixes)
     value_pat = f"?this {path} ?value ." if is_property else "BIND (?this AS ?value)"
 
     def values_failing(name: str, condition: str) -> None:
@@ -355,6 +369,102 @@ def _decorrelate(text: str) -> str:
         text = text[: m.start()] + test + text[end + 1:]
 
 
+_KEYWORD = re.compile(r"\b(FILTER|BIND|OPTIONAL|MINUS|VALUES|GRAPH|SERVICE|UNION)\b|\{|\(", re.I)
+_TERMS = re.compile(r"\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^<>\s]*>|#[^\n]*")
+
+
+def _opaque(text: str) -> str:
+    """Strings and IRIs as runs of 'x', comments as spaces: tokens stay whole, keywords inside
+    them vanish."""
+    return _TERMS.sub(lambda m: " " * len(m.group()) if m.group().startswith("#") else "x" * len(m.group()), text)
+
+
+def _triples(text: str, code: str) -> list[tuple[str, str, str]] | None:
+    """The triples of a plain run of triple patterns (``s p o ; p o , o .``), or None if the run
+    is not plain (blank nodes, collections, paths with brackets …)."""
+    if re.search(r"[\[\]()]", code):
+        return None
+    toks = []
+    for m in re.finditer(r"[^\s;,]+|[;,]", code):
+        tok = text[m.start():m.end()]
+        if tok.endswith(".") and not re.fullmatch(r"[+-]?\d*\.", tok):
+            toks += [tok[:-1], "."] if len(tok) > 1 else ["."]
+        else:
+            toks.append(tok)
+    triples, subject, pred, expect = [], None, None, "s"
+    for tok in toks:
+        if expect == "s":
+            if tok != ".":
+                subject, expect = tok, "p"
+        elif tok in (".", ";", ","):
+            if expect != "sep":
+                return None
+            expect = {".": "s", ";": "p", ",": "o"}[tok]
+        elif expect == "p":
+            pred, expect = tok, "o"
+        elif expect == "o":
+            triples.append((subject, pred, tok))
+            expect = "sep"
+        else:
+            return None
+    return triples if expect in ("s", "sep") else None
+
+
+def _split_stars(text: str) -> str:
+    """Each top-level run of triple patterns becomes one sub-select per subject variable
+    ("stars"), joined. A BGP is the join of its triple patterns, so this is the same query; but
+    Oxigraph, which orders joins without statistics, then hash-joins the stars instead of
+    pairing two patterns on a shared object first (``?i zwgk:inCatalog ?c . ?j zwgk:inCatalog
+    ?c`` pairs every two items of a catalog). Anything this reader does not know (blank nodes,
+    paths with brackets, a bracket outside FILTER/BIND/VALUES) leaves the query as it is."""
+    code = _opaque(text)
+    open_ = code.find("{")
+    close = _closing(code, open_)
+    runs, i = [], open_ + 1
+    while True:
+        m = _KEYWORD.search(code, i, close)
+        if m is None:
+            runs.append((i, close))
+            break
+        runs.append((i, m.start()))
+        word = (m.group(1) or "").upper()
+        if not word:
+            if m.group() == "(":
+                return text  # a bracket in a triple pattern: not for this reader
+            k = m.start()
+        else:
+            k = m.end()
+            while k < close and code[k] not in "({":
+                k += 1
+            if k >= close:
+                return text
+        k = _closing(code, k) + 1
+        if word == "VALUES" and code[k - 1] == ")":
+            while k < close and code[k] != "{":
+                k += 1
+            k = _closing(code, k) + 1
+        i = k
+    out, last = [], 0
+    for a, b in runs:
+        if not code[a:b].strip():
+            continue
+        triples = _triples(text[a:b], code[a:b])
+        if triples is None:
+            return text
+        stars: dict[str, list] = {}
+        for t in triples:
+            stars.setdefault(t[0], []).append(t)
+        if len(stars) < 2 or not all(subject.startswith(("?", "$")) for subject in stars):
+            continue
+        # the focus node's own star stays a plain pattern, joined to the target (bound) first
+        new = " ".join(" . ".join(" ".join(t) for t in ts) + " ." if subject[1:] == "this"
+                       else "{ SELECT * WHERE { " + " . ".join(" ".join(t) for t in ts) + " } }"
+                       for subject, ts in stars.items())
+        out.append(text[last:a] + " " + new + " ")
+        last = b
+    return "".join(out) + text[last:]
+
+
 def _sparql(sg: Graph, shape, constraint, target: str, target_prefixes: str) -> Check:
     select = sg.value(constraint, SH.select)
     if select is None:
@@ -364,7 +474,8 @@ def _sparql(sg: Graph, shape, constraint, target: str, target_prefixes: str) -> 
     prefixes = _prefixes(sg, constraint)
     messages = _messages(sg, constraint) or _messages(sg, shape)
     base = dict(severity=_severity(sg, shape), shape=str(shape), component=_component("SPARQL"), path=None,
-                messages=messages, constraint=constraint, value_is_focus=True, fill=True)
+                messages=messages, constraint=constraint, value_is_focus=True, fill=True, target=target,
+                target_prefixes=target_prefixes)
     head_end = code.find("{")
     projection = code[:head_end]
     joinable = (
@@ -376,7 +487,7 @@ def _sparql(sg: Graph, shape, constraint, target: str, target_prefixes: str) -> 
         and (re.search(r"\bGROUP\s+BY\b", code, re.I) or not re.search(r"\b(COUNT|SUM|MIN|MAX|AVG|SAMPLE|GROUP_CONCAT)\s*\(", code, re.I))
     )
     if joinable:
-        body = _decorrelate(re.sub(r"\$this\b", "?this", text))
+        body = _split_stars(_decorrelate(re.sub(r"\$this\b", "?this", text)))
         at = _code(body).find("{")
         query = prefixes + target_prefixes + body[: at + 1] + " " + target + " " + body[at + 1:]
         return Check(query, **base)
@@ -404,10 +515,25 @@ def as_store(data) -> ox.Store:
     return store
 
 
-def _run_one(store: ox.Store, check: Check) -> list[Found]:
+SMALL_TARGET = 500  # focus nodes given to a query as VALUES rather than as a sub-select
+
+
+def _focus_nodes(store: ox.Store, check: Check, options: dict) -> list:
+    q = f"{check.target_prefixes}SELECT ?this WHERE {{ {check.target} }}"
+    return [row["this"] for row in store.query(q, **options)]
+
+
+def _run_one(store: ox.Store, check: Check, options: dict | None = None, focus: list | None = None) -> list[Found]:
     found: list[Found] = []
+    options = options or {}
+    if focus is not None and not focus:
+        return found  # no focus node: nothing to check
     if check.per_focus is None:
-        rows = store.query(check.query)
+        query = check.query
+        if focus is not None and len(focus) <= SMALL_TARGET:
+            # a short list of focus nodes: Oxigraph starts from it (a sub-select it cannot size)
+            query = query.replace(check.target, "VALUES ?this { " + " ".join(map(str, focus)) + " }", 1)
+        rows = store.query(query, **options)
         names = [v.value for v in rows.variables]
         for row in rows:
             b = {n: row[n] for n in names if row[n] is not None}
@@ -417,25 +543,40 @@ def _run_one(store: ox.Store, check: Check) -> list[Found]:
             found.append(Found(check, b["this"], value, b))
         return found
     this = ox.Variable("this")
-    for focus_row in store.query(check.per_focus):
-        focus = focus_row["this"]
-        rows = store.query(check.query, substitutions={this: focus})
+    for node in (focus if focus is not None else [r["this"] for r in store.query(check.per_focus, **options)]):
+        rows = store.query(check.query, substitutions={this: node}, **options)
         names = [v.value for v in rows.variables]
         for row in rows:
             b = {n: row[n] for n in names if row[n] is not None}
-            b["this"] = focus
+            b["this"] = node
             value = b.get("value")
-            found.append(Found(check, focus, focus if value is None else value, b))
+            found.append(Found(check, node, node if value is None else value, b))
     return found
 
 
-def run(store: ox.Store, checks: list[Check], threads: int | None = None) -> list[Found]:
-    """Every check on ``store``; Oxigraph runs queries outside the GIL, so checks run in threads."""
+def run(store: ox.Store, checks: list[Check], threads: int | None = None, options: dict | None = None,
+        skip=None) -> list[Found]:
+    """Every check on ``store``; Oxigraph runs queries outside the GIL, so checks run in threads.
+    The focus nodes of each distinct target are found once; a check none of whose focus nodes
+    is wanted (``skip(node)`` true for all) is not run. ``options`` go to ``Store.query``."""
+    options = options or {}
     threads = threads or min(4, os.cpu_count() or 1)
+    targets: dict[tuple[str, str], list] = {}
+    for c in checks:
+        key = (c.target_prefixes, c.target)
+        if c.target and key not in targets:
+            nodes = _focus_nodes(store, c, options)
+            if skip is not None and all(skip(n) for n in nodes):
+                nodes = []
+            targets[key] = nodes
+
+    def one(c: Check) -> list[Found]:
+        return _run_one(store, c, options, targets.get((c.target_prefixes, c.target)) if c.target else None)
+
     if threads <= 1:
-        return [f for c in checks for f in _run_one(store, c)]
+        return [f for c in checks for f in one(c)]
     with ThreadPoolExecutor(threads) as pool:
-        return [f for part in pool.map(lambda c: _run_one(store, c), checks) for f in part]
+        return [f for part in pool.map(one, checks) for f in part]
 
 
 def _lexical(term) -> str:
@@ -492,13 +633,9 @@ def _item_numbers(store: ox.Store, focus: set) -> dict:
     return numbers
 
 
-def validate(data, shapes: Graph) -> FastReport:
-    """The data-quality report of ``data`` (a pyoxigraph Store, an OxigraphBackend, an rdflib Graph
-    or a file) against the SHACL ``shapes`` graph, as ``zwgk.validate.validate`` gives it."""
-    store = as_store(data)
-    found = run(store, compile_shapes(shapes))
+def _entries(store: ox.Store, found: list[Found]) -> list[Entry]:
     numbers = _item_numbers(store, {f.focus for f in found})
-    pairs = []
+    out = []
     for f in found:
         zh, en = _texts(f)
         r = Result(
@@ -512,49 +649,107 @@ def validate(data, shapes: Graph) -> FastReport:
             shape=f.check.shape,
             value=f.value.value if f.value is not None else None,
         )
-        pairs.append((r, f))
-    pairs.sort(key=lambda p: (p[0].item is None, p[0].item or 0, SEVERITY_ORDER.get(p[0].severity, 9), p[0].constraint,
-                              p[0].path or "", p[0].focus, p[0].message))
-    results = [r for r, _ in pairs]
-    return FastReport(not any(r.severity == "Violation" for r in results), results, pairs)
+        out.append(Entry(r, f.check, str(f.focus), None if f.value is None else str(f.value)))
+    return out
+
+
+def _report(entries: list[Entry]) -> FastReport:
+    entries.sort(key=lambda e: (e.result.item is None, e.result.item or 0, SEVERITY_ORDER.get(e.result.severity, 9),
+                                e.result.constraint, e.result.path or "", e.result.focus, e.result.message))
+    results = [e.result for e in entries]
+    return FastReport(not any(r.severity == "Violation" for r in results), results, entries)
+
+
+def validate(data, shapes: Graph, threads: int | None = None) -> FastReport:
+    """The data-quality report of ``data`` (a pyoxigraph Store, an OxigraphBackend, an rdflib Graph
+    or a file) against the SHACL ``shapes`` graph, as ``zwgk.validate.validate`` gives it."""
+    store = as_store(data)
+    return _report(_entries(store, run(store, compile_shapes(shapes), threads)))
+
+
+# ------------------------------------------------------------------ by partition
+
+_PARTS: dict = {}  # the job of a worker process, set before the pool forks
+
+
+def _load(store: ox.Store, files: list[Path]) -> None:
+    for f in files:
+        store.bulk_load(path=str(f), format=ox.RdfFormat.from_extension(Path(f).suffix.lstrip(".")) or ox.RdfFormat.N_TRIPLES)
+
+
+def _validate_part(path: str) -> list[tuple]:
+    base: ox.Store = _PARTS["base"]
+    checks: list[Check] = _PARTS["checks"]
+    store = ox.Store()
+    _load(store, _PARTS["shared"] + [Path(path)])
+    def shared(node) -> bool:
+        return not isinstance(node, ox.Literal) and next(base.quads_for_pattern(node, None, None), None) is not None
+
+    # a focus node of the shared data has its results from the shared data alone: checks whose
+    # focus nodes are all shared (instruments, agencies, code lists) are not run on a part
+    found = run(store, checks, threads=1, skip=shared)
+    mine = [f for f in found if not shared(f.focus)]
+    return [(e.result, checks.index(e.check), e.focus, e.value) for e in _entries(store, mine)]
+
+
+def validate_parts(shared: list[Path], parts: list[Path], shapes: Graph, workers: int | None = None) -> FastReport:
+    """The report of ``shared`` + ``parts`` (RDF files), validated one part at a time: each part
+    with the shared data, in a small in-memory store, in ``workers`` processes; results for
+    focus nodes of the shared data come from the shared data alone.
+
+    This is the national-scale path: Oxigraph plans joins without statistics, and a join on a
+    value that every catalog repeats (item number 1, the 政府信息公开条例) costs the number of
+    catalogs per row on the whole graph, but only its own catalog here. It gives the report of
+    the whole graph when each check of a part's focus node reads only that part and the shared
+    data: true of ``shapes/`` (every constraint stays within one catalog and the reference data
+    it cites) when each part holds whole catalogs. ``bench/`` checks it against ``validate``."""
+    checks = compile_shapes(shapes)
+    base = ox.Store()
+    _load(base, shared)
+    entries = _entries(base, run(base, checks))
+    _PARTS.update(base=base, checks=checks, shared=list(shared))
+    try:
+        workers = max(1, min(workers or os.cpu_count() or 1, len(parts) or 1))
+        if workers == 1 or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+            done = [_validate_part(str(p)) for p in parts]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                done = pool.map(_validate_part, [str(p) for p in parts], chunksize=1)
+    finally:
+        _PARTS.clear()
+    for rows in done:
+        entries += [Entry(r, checks[i], focus, value) for r, i, focus, value in rows]
+    return _report(entries)
 
 
 # ------------------------------------------------------------------ the report graph
 
-def _rdflib(term):
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+def _report_graph(conforms: bool, entries: list[Entry]) -> Graph:
+    from rdflib.util import from_n3
 
-
-def _report_graph(conforms: bool, found: list[tuple[Result, Found]]) -> Graph:
     g = Graph()
     g.bind("sh", SH)
     report = BNode()
     g.add((report, RDF.type, SH.ValidationReport))
     g.add((report, SH.conforms, Literal(conforms)))
-    for r, f in found:
-        node = BNode()
+    for e in entries:
+        r, node = e.result, BNode()
         g.add((report, SH.result, node))
         g.add((node, RDF.type, SH.ValidationResult))
-        g.add((node, SH.focusNode, _rdflib(f.focus)))
+        g.add((node, SH.focusNode, from_n3(e.focus)))
         g.add((node, SH.resultSeverity, SH[r.severity]))
         g.add((node, SH.sourceShape, URIRef(r.shape)))
         g.add((node, SH.sourceConstraintComponent, URIRef(r.constraint)))
-        if f.check.path_node is not None:
-            g.add((node, SH.resultPath, f.check.path_node))
-        if f.value is not None:
-            g.add((node, SH.value, _rdflib(f.value)))
-        if f.check.constraint is not None:
-            g.add((node, SH.sourceConstraint, f.check.constraint))
+        if e.check.path_node is not None:
+            g.add((node, SH.resultPath, e.check.path_node))
+        if e.value is not None:
+            g.add((node, SH.value, from_n3(e.value)))
+        if e.check.constraint is not None:
+            g.add((node, SH.sourceConstraint, e.check.constraint))
         for text, lang in ((r.message, "zh" if r.message != r.message_en else None), (r.message_en, "en")):
             if text:
                 g.add((node, SH.resultMessage, Literal(text, lang=lang)))
     return g
 
 
-__all__ = ["validate", "compile_shapes", "Unsupported", "FastReport", "as_store"]
+__all__ = ["validate", "validate_parts", "compile_shapes", "Unsupported", "FastReport", "as_store"]

@@ -1,9 +1,10 @@
 """Opening the built graph in a store backend (see ``backends.py``).
 
 An on-disk Oxigraph store remembers what was loaded into it: ``zwgk-loaded.json`` in the store
-folder names each source file (path, size, modification time) and the digest of their content.
-Opening the store again on the same, unchanged files loads nothing: ``zwgk serve --store-path``
-restarts in the time RocksDB takes to open, whatever the size of the graph.
+folder names each source file (path, size, modification time), the digest of their content and
+the number of triples. Opening the store again on the same, unchanged files loads nothing (and
+counts nothing): ``zwgk serve --store-path`` restarts in the time RocksDB takes to open, whatever
+the size of the graph. An update through the store removes the file: the next start loads again.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from .backends import LOADED_MARKER as MARKER
 from .backends import OxigraphBackend
-
-MARKER = "zwgk-loaded.json"
 
 
 def open_store(ntriples: Path, path: Path | None = None) -> OxigraphBackend:
@@ -45,23 +45,28 @@ def _signature(sources: list[Path]) -> list[dict]:
     return out
 
 
-def loaded_digest(store_path: Path | None, sources: list[Path]) -> str | None:
-    """The digest of ``sources`` if the on-disk store at ``store_path`` already holds exactly
-    them (unchanged since they were loaded), else None."""
+def _marker(store_path: Path | None, sources: list[Path]) -> dict | None:
     if store_path is None:
         return None
-    marker = Path(store_path) / MARKER
     try:
-        doc = json.loads(marker.read_text(encoding="utf-8"))
-        return doc["digest"] if doc["sources"] == _signature(sources) else None
+        doc = json.loads((Path(store_path) / MARKER).read_text(encoding="utf-8"))
+        return doc if doc["sources"] == _signature(sources) and "digest" in doc else None
     except (OSError, ValueError, KeyError):
         return None
 
 
-def mark_loaded(store_path: Path, sources: list[Path], digest: str | None = None) -> str:
-    """Record that the store at ``store_path`` now holds ``sources``; returns their digest."""
+def loaded_digest(store_path: Path | None, sources: list[Path]) -> str | None:
+    """The digest of ``sources`` if the on-disk store at ``store_path`` already holds exactly
+    them (unchanged since they were loaded), else None."""
+    doc = _marker(store_path, sources)
+    return doc["digest"] if doc else None
+
+
+def mark_loaded(store_path: Path, sources: list[Path], digest: str | None = None, triples: int | None = None) -> str:
+    """Record that the store at ``store_path`` now holds ``sources`` (and ``triples`` quads);
+    returns their digest."""
     digest = digest or content_digest(sources)
-    doc = {"sources": _signature(sources), "digest": digest}
+    doc = {"sources": _signature(sources), "digest": digest, "triples": triples}
     (Path(store_path) / MARKER).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return digest
 
@@ -70,9 +75,11 @@ def load_sources(backend, sources: list[Path], store_path: Path | None = None, r
     """Load ``sources`` into ``backend`` unless its on-disk store holds them already; returns
     their digest. ``replace`` clears an on-disk store before loading (the built graph replaces
     the previous build)."""
-    digest = loaded_digest(store_path, sources)
-    if digest is not None:
-        return digest
+    doc = _marker(store_path, sources)
+    if doc is not None:
+        if doc.get("triples") is not None and hasattr(backend, "size"):
+            backend.size = doc["triples"]
+        return doc["digest"]
     if store_path is not None:
         (Path(store_path) / MARKER).unlink(missing_ok=True)  # a load cut short leaves no marker
         if replace:
@@ -81,5 +88,5 @@ def load_sources(backend, sources: list[Path], store_path: Path | None = None, r
         backend.load_file(Path(src))
     if store_path is not None and hasattr(backend, "store"):
         backend.store.flush()
-        return mark_loaded(store_path, sources)
+        return mark_loaded(store_path, sources, triples=len(backend))
     return content_digest(sources)

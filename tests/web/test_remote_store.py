@@ -88,3 +88,22 @@ def test_store_down_is_502_and_the_app_recovers(remote, oxigraph):
     r = remote.get("/sparql", params={"query": SELECT_765})
     assert r.status_code == 200
     assert numbers(b["item"]["value"] for b in r.json()["results"]["bindings"]) == ITEMS_765
+
+
+def test_pages_with_the_store_down_are_502_in_the_one_shape_and_recover(remote, oxigraph):
+    page = "/id/catalog/hami-2024-social-insurance/item/6"
+    oxigraph.stop()
+    try:
+        r = remote.get(page, headers={"Accept": "application/json"})
+        assert r.status_code == 502
+        assert set(r.json()["error"]) == {"status", "title", "message"} and "cannot be reached" in r.text
+        r = remote.get(page, headers={"Accept": "text/html"})
+        assert r.status_code == 502 and r.headers["content-type"].startswith("text/html")
+        assert "cannot be reached" in r.text and "Traceback" not in r.text
+        assert r.headers["x-frame-options"] == "DENY"
+        r = remote.post("/sparql", content=b"CLEAR ALL", headers={"Content-Type": "application/sparql-update"})
+        assert r.status_code == 502
+    finally:
+        oxigraph.start()
+    r = remote.get(page, headers={"Accept": "text/html"})
+    assert r.status_code == 200 and "企业社会保险登记" in r.text

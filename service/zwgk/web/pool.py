@@ -289,8 +289,11 @@ class Snapshots:
     def source(self, backend: OxigraphBackend) -> Source:
         with self.lock:
             if self.current is None or backend is not self.backend:
+                try:
+                    self.current = self._take(backend)
+                except OSError as exc:
+                    raise StoreError(f"the data could not be copied for the query workers: {exc}") from None
                 self.backend = backend
-                self.current = self._take(backend)
             return self.current
 
     def invalidate(self) -> None:
@@ -414,6 +417,15 @@ class QueryPool:
         worker = self._acquire(deadline)
         try:
             worker.jobs.send(job)
+        except OSError:  # an idle worker that died (killed from outside): the job goes to a new one
+            self._discard(worker)
+            worker = self._acquire(deadline)
+            try:
+                worker.jobs.send(job)
+            except OSError as exc:
+                self._discard(worker)
+                raise WorkerLost(f"the query worker process stopped ({exc})", None) from None
+        try:
             if not worker.replies.poll(max(0.0, deadline - time.monotonic())):
                 raise QueryTimedOut()
             head = worker.replies.recv()
