@@ -230,7 +230,7 @@ def main(argv=None) -> None:
     ap.add_argument("--chunk", type=int, default=50, help="catalogs per N-Triples part (and per validation partition)")
     ap.add_argument("--budget", type=float, default=3.0, help="seconds of requests per engine, query and concurrency")
     ap.add_argument("--max-requests", type=int, default=300, help="requests per engine, query and concurrency (at most)")
-    ap.add_argument("--request-timeout", type=float, default=60.0, help="seconds one request may take")
+    ap.add_argument("--request-timeout", type=float, default=180.0, help="seconds one request may take")
     ap.add_argument("--slow", type=float, default=5.0, help="an engine whose first answer takes longer is measured at 1 client only")
     ap.add_argument("--wave", type=float, default=20.0,
                     help="skip a concurrency where one wave of requests would take longer (first answer × clients ÷ cores)")
