@@ -358,8 +358,12 @@ class QueryPool:
             while True:
                 if self._closed:
                     raise StoreError("the server is shutting down")
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.process.poll() is None:
+                        return worker
+                    self._all.discard(worker)  # died while idle (killed from outside): a new one takes its place
+                    worker.kill()
                 if len(self._all) + self._starting < self.size:
                     self._starting += 1
                     break
