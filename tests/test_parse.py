@@ -199,7 +199,7 @@ def test_repeated_item_numbers_are_an_error(parser):
     (b"", "empty"),
     ("序号\t公开事项".encode("gbk"), "not UTF-8"),
     (b"\x00\x01\x02binary", "binary"),
-    ("just some text\n".encode(), "before the table header"),
+    ("just some text\n".encode(), "no header row found"),
 ])
 def test_bad_files(parser, data, words):
     with pytest.raises(SourceError, match=words):

@@ -126,6 +126,9 @@ class OxigraphBackend:
         self.path = path
         self.store = ox.Store(str(path)) if path else ox.Store()
         self.size: int | None = None  # the number of quads, once counted (Oxigraph counts by a full scan)
+        # a query without a protocol dataset sees the union of all graphs as its default graph (the built
+        # dataset keeps each catalog in its own named graph); off for files served with --load
+        self.union_default_graph = False
 
     def __len__(self) -> int:
         if self.size is None:
@@ -163,6 +166,8 @@ class OxigraphBackend:
             # empty (SPARQL 1.1 Query §13.2), not the store's default graph
             kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default or []]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named or []]
+        elif self.union_default_graph:
+            kwargs["use_default_graph_as_union"] = True
         try:
             results = self.store.query(text, substitutions=substitutions or None, base_iri=base_iri,
                                        prefixes=prefixes, **kwargs)
@@ -192,6 +197,10 @@ class OxigraphBackend:
         fmt = GRAPH_FORMATS[media_type]
         if fmt.supports_datasets:
             return self.store.dump(format=fmt)
+        if self.union_default_graph:  # a triples format holds the union, as queries see it
+            triples = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
+                                    for q in self.store.quads_for_pattern(None, None, None))
+            return ox.serialize(triples, format=fmt)
         return self.store.dump(format=fmt, from_graph=ox.DefaultGraph())
 
     def graphs(self) -> list[str]:
@@ -222,6 +231,14 @@ class RdflibBackend:
         from rdflib import Dataset as RdflibDataset
 
         self.ds = RdflibDataset(default_union=False)
+
+    @property
+    def union_default_graph(self) -> bool:
+        return self.ds.default_union
+
+    @union_default_graph.setter
+    def union_default_graph(self, value: bool) -> None:
+        self.ds.default_union = value
 
     def __len__(self) -> int:
         return len(self.ds)

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Graph
@@ -73,13 +73,24 @@ class Project:
     def ntriples(self) -> Path:
         return self.build_dir / "zwgk.nt"
 
+    @property
+    def nquads(self) -> Path:
+        """The build as a dataset: each catalog in its own named graph."""
+        return self.build_dir / "zwgk.nq"
+
+    @property
+    def dataset(self) -> Path:
+        """What a store loads: the dataset (N-Quads), or the graph of a build made before it existed."""
+        return self.nquads if self.nquads.exists() or not self.ntriples.exists() else self.ntriples
+
 
 @dataclass
 class BuildResult:
-    graph: Graph
+    graph: Graph  # everything: reference data and every catalog
     catalogs: list[ResolvedCatalog]
     summary: dict
     report: "Report | None" = None
+    named: dict = field(default_factory=dict)  # catalog IRI → the catalog's own triples (its named graph)
 
 
 def load_inputs(project: Project):
@@ -110,7 +121,7 @@ def assemble(project: Project) -> BuildResult:
         except OSError as exc:
             raise SourceError(f"cannot read the file ({exc.strerror or exc}); data/catalogs.toml lists it",
                               file=entry.file) from None
-        record = parser.parse_bytes(data, entry.file)
+        record = parser.parse_bytes(data, entry.file, entry.format)
         published = copy.deepcopy(record) if entry.revises or any(e.revises == entry.id for e in entries) else None
         apply_errata(entry.id, record, errata)
         resolutions = {}
@@ -151,10 +162,11 @@ def assemble(project: Project) -> BuildResult:
     builder.add_instruments(spellings)
     builder.add_version_succession()
     builder.add_changes(load_changes(project.changes, registry))
-    for rc in resolved:
-        builder.add_catalog(rc)
+    named = {iri_of_catalog(rc.entry.id): builder.catalog_graph(rc) for rc in resolved}
+    for g in named.values():
+        builder.g += g
     add_edition_diffs(builder, resolved, registry)
-    return BuildResult(builder.g, resolved, summarize(builder.g, resolved))
+    return BuildResult(builder.g, resolved, summarize(builder.g, resolved), named=named)
 
 
 def add_edition_diffs(builder: GraphBuilder, resolved: list[ResolvedCatalog], registry) -> None:
@@ -209,6 +221,11 @@ def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
                 "pages": rc.record.pages,
                 "items": len(rc.record.items),
                 "citations": len(rc.resolutions),
+                "format": rc.entry.format,
+                "traditional_characters": rc.record.traditional,
+                "extra_columns": rc.record.extra_columns,
+                "partial_rows": [{"line": p.line, "cells": p.cells, "expected": p.expected}
+                                 for p in rc.record.partial_rows],
                 "missing": {str(i.number): i.missing for i in rc.record.items if i.missing},
                 "unrecognized_levels": {
                     str(i.number): i.unrecognized_levels for i in rc.record.items if i.unrecognized_levels
@@ -232,6 +249,25 @@ def sorted_ntriples(graph: Graph) -> str:
     return "\n".join(sorted(set(line for line in lines if line.strip()))) + "\n"
 
 
+def sorted_nquads(result: BuildResult) -> str:
+    """The build as a dataset: each catalog in its named graph (the catalog's IRI),
+    everything else (ontology, code lists, places, agencies, instruments, changes) in
+    the default graph. Sorted lines, like ``sorted_ntriples``."""
+    in_named = set()
+    for g in result.named.values():
+        in_named.update(g)
+    default = Graph()
+    for triple in result.graph:
+        if triple not in in_named:
+            default.add(triple)
+    lines = sorted_ntriples(default).splitlines()
+    for name in sorted(result.named):
+        suffix = f" <{name}> .\n"
+        lines.extend(line[: -len(" .")] + suffix.rstrip("\n") for line in sorted_ntriples(result.named[name]).splitlines()
+                     if line.strip())
+    return "\n".join(sorted(lines)) + "\n"
+
+
 def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
     """Write all outputs to a temporary directory, then swap it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -239,11 +275,13 @@ def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
     try:
         files = {
             "ntriples": tmp / "zwgk.nt",
+            "nquads": tmp / "zwgk.nq",
             "turtle": tmp / "zwgk.ttl",
             "jsonld": tmp / "zwgk.jsonld",
             "summary": tmp / "summary.json",
         }
         files["ntriples"].write_text(sorted_ntriples(result.graph), encoding="utf-8")
+        files["nquads"].write_text(sorted_nquads(result), encoding="utf-8")
         result.graph.serialize(files["turtle"], format="turtle", encoding="utf-8")
         result.graph.serialize(files["jsonld"], format="json-ld", encoding="utf-8", auto_compact=True)
         if result.report is not None:

@@ -36,7 +36,13 @@ def cmd_build(args) -> int:
     print(f"  catalogs {len(s['catalogs'])}, items {s['items']}, instruments cited {s['instruments']}, "
           f"citations {s['citations']}, triples {s['triples']}")
     for cat in s["catalogs"]:
-        print(f"  {cat['id']}: {cat['items']} items from {cat['file']} ({cat['pages']} pages)")
+        print(f"  {cat['id']}: {cat['items']} items from {cat['file']} ({cat['format']}, {cat['pages']} pages"
+              f"{', traditional characters read as simplified' if cat['traditional_characters'] else ''})")
+        for p in cat["partial_rows"]:
+            print(f"    line {p['line']}: the file stops inside this row ({p['cells']} of {p['expected']} cells): "
+                  "the row is not read; is the file truncated?")
+        if cat["extra_columns"]:
+            print(f"    extra columns kept as extra fields: {'、'.join(cat['extra_columns'])}")
         for number, fields in sorted(cat["missing"].items(), key=lambda kv: int(kv[0])):
             print(f"    item {number}: the source gives no {', '.join(fields)}")
         for number, values in sorted(cat["unrecognized_levels"].items(), key=lambda kv: int(kv[0])):
@@ -58,7 +64,7 @@ def _runner(project: Project):
 
     codelists, registry, *_ = load_inputs(project)
     try:
-        store = open_store(project.ntriples)
+        store = open_store(project.dataset)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     return QueryRunner(store, registry, codelists)

@@ -13,7 +13,8 @@ from .codelists import CodeList
 from .records import CatalogRecord, ItemRecord
 from .refdata import Agency, CatalogEntry, Place
 from .registry import Instrument, Registry, Resolution
-from .text import lookup_key
+from .tables import ALIASES, MEDIA_TYPES
+from .text import lookup_key, name_key
 
 BASE = "https://w3id.org/zwgk/id/"
 ZWGK = Namespace("https://w3id.org/zwgk/ontology#")
@@ -128,8 +129,12 @@ class GraphBuilder:
             self.add(node, RDF.type, ZWGK.Jurisdiction)
             self.add(node, RDF.type, DCTERMS.Location)
             self.add(node, SKOS.prefLabel, zh(p.zh))
-            self.add(node, SKOS.prefLabel, en(p.en))
-            self.add(node, ZWGK.divisionCode, Literal(p.code))
+            if p.en:
+                self.add(node, SKOS.prefLabel, en(p.en))
+            if p.code:
+                self.add(node, ZWGK.divisionCode, Literal(p.code))
+            if p.level:
+                self.add(node, ZWGK.administrativeLevel, self.concept("level", p.level))
             if p.parent:
                 self.add(node, ZWGK.parentJurisdiction, iri("place", p.parent))
 
@@ -256,25 +261,54 @@ class GraphBuilder:
     # ------------------------------------------------------------ catalogs
 
     def add_catalog(self, rc: ResolvedCatalog) -> None:
+        """The catalog's triples, into ``self.g`` (an in-memory graph or a streaming sink)."""
+        self._catalog(rc)
+
+    def catalog_graph(self, rc: ResolvedCatalog) -> Graph:
+        """The catalog's triples in a graph of their own (the catalog's named graph)."""
+        outer, self.g = self.g, Graph()
+        try:
+            self._catalog(rc)
+            return self.g
+        finally:
+            self.g = outer
+
+    def _catalog(self, rc: ResolvedCatalog) -> None:
         e, rec = rc.entry, rc.record
         cat = iri("catalog", e.id)
         src = iri("catalog", e.id, "source")
         self.add(cat, RDF.type, ZWGK.Catalog)
         self.add(cat, RDF.type, DCAT.Catalog)
-        if rec.title:
-            self.add(cat, DCTERMS.title, zh(rec.title))
+        title = rec.title or e.title
+        if title:
+            self.add(cat, DCTERMS.title, zh(title))
         self.add(cat, DCTERMS.publisher, iri("agency", e.publisher))
         self.add(cat, DCTERMS.spatial, iri("place", e.jurisdiction))
         self.add(cat, DCTERMS.issued, Literal(str(e.year), datatype=XSD.gYear))
         self.add(cat, DCTERMS.subject, zh(e.domain_zh))
         self.add(cat, DCTERMS.subject, en(e.domain_en))
+        if e.source_url:
+            self.add(cat, DCAT.landingPage, URIRef(e.source_url))
         self.add(cat, ZWGK.sourceFile, src)
         self.add(cat, PROV.wasDerivedFrom, src)
         self.add(src, RDF.type, ZWGK.SourceFile)
         self.add(src, DCTERMS.title, Literal(rec.source_file))
         self.add(src, ZWGK.sha256, Literal(rc.sha256))
-        self.add(src, DCAT.mediaType, Literal("text/tab-separated-values"))
+        self.add(src, DCAT.mediaType, Literal(MEDIA_TYPES.get(ALIASES.get(e.format, e.format), MEDIA_TYPES["tsv"])))
         self.add(src, DCTERMS.format, Literal(e.format))
+        if rec.traditional:
+            self.add(src, ZWGK.traditionalCharacters, Literal(True))
+        for column in rec.extra_columns:
+            self.add(src, ZWGK.extraColumn, zh(column))
+        for partial in rec.partial_rows:
+            node = iri("catalog", e.id, "source", "line", partial.line)
+            self.add(src, ZWGK.partialRow, node)
+            self.add(node, RDF.type, ZWGK.PartialRow)
+            self.add(node, ZWGK.sourceFile, src)
+            self.add(node, ZWGK.lineNumber, Literal(partial.line, datatype=XSD.integer))
+            self.add(node, ZWGK.cellsFound, Literal(partial.cells, datatype=XSD.integer))
+            self.add(node, ZWGK.cellsExpected, Literal(partial.expected, datatype=XSD.integer))
+            self.add(node, ZWGK.rawLine, Literal(partial.raw))
         for item in rec.items:
             self._item(rc, cat, src, item)
 
@@ -286,6 +320,7 @@ class GraphBuilder:
         self.add(node, ZWGK.itemNumber, Literal(item.number, datatype=XSD.integer))
         if item.name:
             self.add(node, SKOS.prefLabel, zh(item.name))
+            self.add(node, ZWGK.nameKey, Literal(name_key(item.name)))
         for prop, value in zip((ZWGK.mainItem, ZWGK.subItem, ZWGK.subSubItem), item.path):
             if value:
                 self.add(node, prop, zh(value))
@@ -318,6 +353,12 @@ class GraphBuilder:
             self.add(node, ZWGK.unrecognizedLevel, Literal(text))
         for phone in item.phones:
             self.add(node, ZWGK.contactPhone, Literal(phone))
+        for k, (column, value) in enumerate(item.extras, 1):
+            xnode = iri("catalog", cid, "item", item.number, "extra", k)
+            self.add(node, ZWGK.extraField, xnode)
+            self.add(xnode, RDF.type, ZWGK.ExtraField)
+            self.add(xnode, RDFS.label, zh(column))
+            self.add(xnode, RDF.value, Literal(value))
 
         row = iri("catalog", cid, "source", "line", item.source.line)
         self.add(node, PROV.wasDerivedFrom, row)
@@ -326,6 +367,8 @@ class GraphBuilder:
         self.add(row, ZWGK.lineNumber, Literal(item.source.line, datatype=XSD.integer))
         self.add(row, ZWGK.pageNumber, Literal(item.source.page, datatype=XSD.integer))
         self.add(row, ZWGK.rawLine, Literal(item.source.raw))
+        if item.source.last_line:
+            self.add(row, ZWGK.lastLineNumber, Literal(item.source.last_line, datatype=XSD.integer))
         for extra in item.source.continuation_lines:
             self.add(row, ZWGK.continuationLine, Literal(extra, datatype=XSD.integer))
 

@@ -29,10 +29,22 @@ class SourceRow:
     page: int  # 1-based, counted by header blocks
     raw: str  # the line exactly as in the file
     continuation_lines: tuple[int, ...] = ()
+    last_line: int | None = None  # the last line of a row written over several lines (csv, cells)
+    cell_texts: tuple[str, ...] | None = None  # the cells as read (None: the raw line split at tabs)
 
     @property
     def cells(self) -> list[str]:
-        return self.raw.split("\t")
+        return list(self.cell_texts) if self.cell_texts is not None else self.raw.split("\t")
+
+
+@dataclass(frozen=True)
+class PartialRow:
+    """The row a truncated file stops inside: reported, not read."""
+
+    line: int
+    cells: int  # cells found
+    expected: int  # cells of the header
+    raw: str
 
 
 @dataclass
@@ -84,6 +96,7 @@ class ItemRecord:
     phones: list[str]
     source: SourceRow
     corrections: list[Correction] = field(default_factory=list)
+    extras: list[tuple[str, str]] = field(default_factory=list)  # (column header, value) of extra columns
 
     @property
     def name(self) -> str | None:
@@ -115,3 +128,7 @@ class CatalogRecord:
     source_file: str
     pages: int
     items: list[ItemRecord]
+    format: str = "tsv"
+    partial_rows: list[PartialRow] = field(default_factory=list)  # a truncated file's incomplete last row
+    traditional: bool = False  # read from traditional characters
+    extra_columns: list[str] = field(default_factory=list)

@@ -11,9 +11,9 @@ from pathlib import Path
 class Place:
     id: str
     zh: str
-    en: str
-    code: str
-    level: str | None = None
+    en: str | None = None
+    code: str | None = None  # the administrative division code; None when not known (reported, never guessed)
+    level: str | None = None  # a code of the level list: province, city, county, township, village
     parent: str | None = None
 
 
@@ -38,6 +38,8 @@ class CatalogEntry:
     domain_en: str
     year: int
     revises: str | None = None  # the id of the earlier edition this one revises
+    title: str | None = None  # the catalog's title, when the file does not print it
+    source_url: str | None = None  # where the publisher published it
     extra: dict = field(default_factory=dict)
 
 
@@ -60,7 +62,12 @@ def load_agencies(path: Path) -> dict[str, Agency]:
 
 
 def load_catalogs(path: Path) -> list[CatalogEntry]:
-    return [CatalogEntry(**e) for e in _load(path, "catalog")]
+    entries = []
+    for e in _load(path, "catalog"):
+        known = {k: v for k, v in e.items() if k in CatalogEntry.__dataclass_fields__ and k != "extra"}
+        extra = {k: v for k, v in e.items() if k not in CatalogEntry.__dataclass_fields__}
+        entries.append(CatalogEntry(**known, extra=extra))
+    return entries
 
 
 def resolve_agency(agencies: dict[str, Agency], name: str, jurisdiction: str) -> str | None:

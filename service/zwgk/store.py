@@ -17,13 +17,15 @@ from .backends import LOADED_MARKER as MARKER
 from .backends import OxigraphBackend
 
 
-def open_store(ntriples: Path, path: Path | None = None) -> OxigraphBackend:
-    """An embedded Oxigraph store holding the built graph (``data/build/zwgk.nt``):
-    in memory, or on disk at ``path`` (loaded only if it does not hold that file already)."""
-    if not ntriples.exists():
-        raise FileNotFoundError(f"{ntriples} does not exist: run `zwgk build` first")
+def open_store(built: Path, path: Path | None = None) -> OxigraphBackend:
+    """An embedded Oxigraph store holding the build (``data/build/zwgk.nq``, each catalog in
+    its named graph, queried with the union of all graphs as default graph): in memory, or on
+    disk at ``path`` (loaded only if it does not hold that file already)."""
+    if not built.exists():
+        raise FileNotFoundError(f"{built} does not exist: run `zwgk build` first")
     backend = OxigraphBackend(path)
-    load_sources(backend, [ntriples], path, replace=True)
+    load_sources(backend, [built], path, replace=True)
+    backend.union_default_graph = True
     return backend
 
 

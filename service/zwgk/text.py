@@ -136,6 +136,20 @@ def _lookup_pass(text: str) -> str:
     return key
 
 
+_NAME_NOISE = re.compile(r"[\s\W_]+")
+
+
+def name_key(text: str | None) -> str:
+    """Matching key of an item name across catalogs (``zwgk:nameKey``): simplified
+    characters, NFKC, without spaces and punctuation. Two items are counterparts
+    when their keys are equal."""
+    if not text:
+        return ""
+    from .header import simplified
+
+    return _NAME_NOISE.sub("", unicodedata.normalize("NFKC", simplified(text)))
+
+
 def is_subsequence(short: str, long: str) -> bool:
     """True when the characters of ``short`` occur in ``long`` in order."""
     it = iter(long)

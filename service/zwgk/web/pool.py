@@ -94,6 +94,7 @@ class Job:
     base_iri: str | None = None
     prefixes: dict = field(default_factory=dict)
     source: Source | None = None
+    union: bool = False  # no protocol dataset: the default graph is the union of all graphs
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def open_source(source: Source) -> OxigraphBackend:
 
 
 def answer(backend: OxigraphBackend, job: Job) -> Answer:
+    backend.union_default_graph = job.union
     outcome = backend.query(job.text, dataset=job.dataset, base_iri=job.base_iri, prefixes=job.prefixes or None)
     media = job.media.get(outcome.kind)
     if media is None:

@@ -360,7 +360,8 @@ async def run_in_worker(request: Request, state, op: Operation, pool: QueryPool,
             media[kind] = choose(formats_for(kind), accept, format_override(kind, op.formats)).media_type
         except ZwgkHTTPError as exc:
             media[kind], refusals[kind] = None, exc
-    job = Job(op.text, media, settings.max_result_bytes, dataset, endpoint_iri(request), QUERY_PREFIXES)
+    job = Job(op.text, media, settings.max_result_bytes, dataset, endpoint_iri(request), QUERY_PREFIXES,
+              union=bool(getattr(state.backend, "union_default_graph", False)))
     timeout = settings.query_timeout
     try:
         answer = await pool.answer(state.backend, job, timeout)

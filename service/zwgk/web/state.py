@@ -44,16 +44,18 @@ class AppState:
         report = None
         digest = "remote"
         if settings.store != "remote":
-            if not settings.load and not project.ntriples.exists():
+            if not settings.load and not project.nquads.exists():
                 build(project)
             # an on-disk store that already holds these unchanged files is not loaded again
             on_disk = settings.store_path if isinstance(backend, OxigraphBackend) else None
-            sources = [Path(p) for p in settings.load] or [project.ntriples]
+            sources = [Path(p) for p in settings.load] or [project.nquads]
             digest = load_sources(backend, sources, on_disk, replace=not settings.load)
+            # the build keeps each catalog in its named graph; queries see them all as the default graph
+            backend.union_default_graph = not settings.load
             if not settings.load:
                 summary = _read_json(project.build_dir / "summary.json") or {}
                 report = _read_json(project.build_dir / "report.json")
-        mtime = project.ntriples.stat().st_mtime if project.ntriples.exists() else None
+        mtime = project.nquads.stat().st_mtime if project.nquads.exists() else None
         return cls(
             settings=settings,
             project=project,
