@@ -124,3 +124,35 @@ def two_editions(tmp_path_factory) -> Project:
                  'revises = "hami-2024-social-insurance"\n')
     build(project)
     return project
+
+
+CATALOG_FIXTURES = ROOT / "tests" / "fixtures" / "catalogs"
+# the county and township test catalogs (made up for tests: tests/fixtures/catalogs/README.md), as a user adds them
+ADD_COUNTY = ["add", str(CATALOG_FIXTURES / "yiwu-2024-social-insurance.csv"), "--id", "yiwu-2024-social-insurance",
+              "--jurisdiction", "yiwu", "--domain", "社会保险", "--year", "2024",
+              "--publisher-zh", "伊吾县人力资源和社会保障局", "--title", "伊吾县社会保险领域基层政务公开标准目录（2024年）"]
+ADD_TOWNSHIP = ["add", str(CATALOG_FIXTURES / "dqw-2024-social-insurance.txt"), "--id", "daquanwan-2024-social-insurance",
+                "--jurisdiction", "daquanwan", "--jurisdiction-zh", "大泉湾乡", "--jurisdiction-en", "Daquanwan Township",
+                "--jurisdiction-level", "township", "--parent", "yizhou", "--domain", "社会保险", "--year", "2024"]
+
+
+def copy_project(target: Path) -> Project:
+    """A copy of the project's inputs (not its build) at ``target``."""
+    for sub in ("data", "ontology", "shapes", "queries"):
+        shutil.copytree(ROOT / sub, target / sub, ignore=shutil.ignore_patterns("build"))
+    return Project(target)
+
+
+@pytest.fixture(scope="session")
+def multi_project(tmp_path_factory) -> Project:
+    """A project with three catalogs: Hami's (prefecture, PDF-extracted TSV), a county's
+    (CSV) and a township's (one cell per line, traditional characters), added with
+    ``zwgk add`` and built."""
+    from zwgk.build import build
+    from zwgk.cli import main
+
+    project = copy_project(tmp_path_factory.mktemp("multi"))
+    for args in (ADD_COUNTY, ADD_TOWNSHIP):
+        assert main(["--root", str(project.root), *args]) == 0
+    build(project)
+    return project

@@ -58,6 +58,37 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_add(args) -> int:
+    from .register import NewCatalog, RegistryError, apply, plan
+
+    project = _project(args)
+    new = NewCatalog(
+        id=args.id, file=Path(args.file), jurisdiction=args.jurisdiction, domain_zh=args.domain, year=args.year,
+        domain_en=args.domain_en, format=args.format, publisher=args.publisher, publisher_zh=args.publisher_zh,
+        title=args.title, source_url=args.source_url, jurisdiction_zh=args.jurisdiction_zh,
+        jurisdiction_en=args.jurisdiction_en, jurisdiction_level=args.jurisdiction_level,
+        jurisdiction_parent=args.parent, division_code=args.division_code)
+    try:
+        reg = plan(project, new)
+    except (RegistryError, ValueError) as exc:
+        if isinstance(exc, SourceError):
+            raise
+        raise UserError(str(exc)) from None
+    apply(project, reg, Path(args.file))
+    e = reg.entry
+    print(f"added {e['id']}: {reg.items} items ({e['format']}) from {args.file} → data/{e['file']}")
+    if reg.jurisdiction:
+        print(f"  jurisdiction {reg.jurisdiction['id']} ({reg.jurisdiction['zh']}) in {reg.jurisdiction['parent']}"
+              + ("" if reg.jurisdiction.get("code") else ": no division code given (the report will say so)"))
+    for a in reg.agencies:
+        print(f"  agency {a['id']}: {a['zh']}" + (f" (also {'、'.join(a['aliases'])})" if a.get("aliases") else ""))
+    for aid, names in reg.aliases.items():
+        if not any(a["id"] == aid for a in reg.agencies):
+            print(f"  agency {aid}: also written {'、'.join(names)}")
+    print("  run `zwgk build` to rebuild the graph with it")
+    return 0
+
+
 def _runner(project: Project):
     from .build import load_inputs
     from .store import open_store
@@ -289,6 +320,25 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("new", help="the later edition: a catalog id or a source file")
     df.add_argument("--format", choices=("table", "json", "ttl"), default="table")
     df.set_defaults(func=cmd_diff)
+
+    ad = sub.add_parser("add", help="register a catalog file (any layout) in data/catalogs.toml, checked first")
+    ad.add_argument("file", help="the catalog as published: tsv, pipe, csv, one-cell-per-line text or xlsx")
+    ad.add_argument("--id", required=True, help="the catalog's id, e.g. yiwu-2024-social-insurance (its IRI: …/catalog/<id>)")
+    ad.add_argument("--jurisdiction", required=True, help="id of its jurisdiction in data/jurisdictions.toml (or a new one)")
+    ad.add_argument("--domain", required=True, help="the domain in Chinese, e.g. 社会保险")
+    ad.add_argument("--domain-en", help="the domain in English (known domains need not be given)")
+    ad.add_argument("--year", required=True, type=int, help="the edition year")
+    ad.add_argument("--format", help="tsv | pipe | csv | cells | xlsx (default: from the file)")
+    ad.add_argument("--publisher", help="id of the publishing agency in data/agencies.toml (default: the file's 编制单位)")
+    ad.add_argument("--publisher-zh", help="the publisher's name, when the file has no 编制单位 line")
+    ad.add_argument("--title", help="the catalog's title, when the file does not print it")
+    ad.add_argument("--source-url", help="where the catalog was published")
+    ad.add_argument("--jurisdiction-zh", help="a new jurisdiction: its name")
+    ad.add_argument("--jurisdiction-en", help="a new jurisdiction: its English name")
+    ad.add_argument("--jurisdiction-level", help="a new jurisdiction: province | city | county | township | village")
+    ad.add_argument("--parent", help="a new jurisdiction: the id of the jurisdiction it belongs to")
+    ad.add_argument("--division-code", help="a new jurisdiction: its administrative division code, when known")
+    ad.set_defaults(func=cmd_add)
 
     ls = sub.add_parser("queries", help="list the named queries with their parameters")
     ls.add_argument("--format", choices=("text", "json"), default="text")

@@ -143,7 +143,8 @@ class GraphBuilder:
             node = iri("agency", a.id)
             self.add(node, RDF.type, ORG.Organization)
             self.add(node, SKOS.prefLabel, zh(a.zh))
-            self.add(node, SKOS.prefLabel, en(a.en))
+            if a.en:
+                self.add(node, SKOS.prefLabel, en(a.en))
             for alias in a.aliases:
                 self.add(node, SKOS.altLabel, zh(alias))
             if a.jurisdiction:

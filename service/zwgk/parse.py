@@ -120,14 +120,14 @@ class CatalogParser:
     def parse_table(self, table: Table) -> CatalogRecord:
         name = table.name
         traditional = _to_simplified(table)
-        title = compiler = None
-        for line in table.lines:  # title and compiler before the table (and repeated on every page)
-            text = line.cells[0].strip() if len(line.cells) == 1 else ""
-            if text.startswith("#") or (not title and text.endswith(("目录", "目录）")) and "目录" in text):
-                title = title or clean_label(text.lstrip("#").strip()) or None
-            elif text.startswith("编制单位"):
-                compiler = compiler or clean_label(re.sub(r"^编制单位\s*[:：]\s*", "", text)) or None
         layout, start = find_layout(table)
+        title = compiler = None
+        for k, line in enumerate(table.lines):  # title and compiler: before the table, and on every page
+            text = line.cells[0].strip() if len(line.cells) == 1 else ""
+            if text.startswith("编制单位"):
+                compiler = compiler or clean_label(re.sub(r"^编制单位\s*[:：]\s*", "", text)) or None
+            elif text.startswith("#") or (k < start and "目录" in text):
+                title = title or clean_label(text.lstrip("#").strip()) or None
         shifting = table.format == "tsv"
         rows: list[_Row] = []
         page = 1
@@ -544,4 +544,6 @@ class ItemParser:
             phones=p.phones_of(row, lay.indexes("phone")),
             source=row.source,
             extras=extras,
+            empty_phone_columns=[lay.labels[i] for i in lay.indexes("phone") if not row.cells.get(i, "").strip()]
+            if len(lay.indexes("phone")) > 1 else [],
         )

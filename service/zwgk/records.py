@@ -97,6 +97,7 @@ class ItemRecord:
     source: SourceRow
     corrections: list[Correction] = field(default_factory=list)
     extras: list[tuple[str, str]] = field(default_factory=list)  # (column header, value) of extra columns
+    empty_phone_columns: list[str] = field(default_factory=list)  # of several phone columns, those left empty
 
     @property
     def name(self) -> str | None:
@@ -118,7 +119,10 @@ class ItemRecord:
             "level": self.levels or self.unrecognized_levels,
             "phone": self.phones,
         }
-        return [name for name, value in checks.items() if not value]
+        missing = [name for name, value in checks.items() if not value]
+        if self.phones:  # a phone, but one of several phone columns (咨询电话, 监督举报电话) is empty
+            missing += [f"phone ({column})" for column in self.empty_phone_columns]
+        return missing
 
 
 @dataclass

@@ -21,7 +21,7 @@ class Place:
 class Agency:
     id: str
     zh: str
-    en: str
+    en: str | None = None
     jurisdiction: str | None = None
     aliases: tuple[str, ...] = ()
     note: str | None = None

@@ -195,8 +195,28 @@ def _read_cells(text: str, table: Table) -> None:
                 f"expected the item number (序号) that starts a row of {width} lines (one per column of the header), "
                 f"found {first.strip()[:40]!r}: does the row above have {width} lines?",
                 file=table.name, line=first_n, cell=0)
+        _check_row_end(table, lines, i, width)
         table.lines.append(Line(first_n, [ln for _, ln in chunk], "\n".join(ln for _, ln in chunk), chunk[-1][0]))
         i += width
+
+
+def _check_row_end(table: Table, lines: list[tuple[int, str]], i: int, width: int) -> None:
+    """A row of ``width`` lines must be followed by the next row's number (or the end): when it
+    is not, a line is missing or extra inside the row, and the error says where the next row starts."""
+    after = i + width
+    if after >= len(lines) or re.fullmatch(r"\d+", lines[after][1].strip()) or not lines[after][1].strip():
+        return
+    number = lines[i][1].strip()
+    for k in range(1, width):
+        if lines[i + k][1].strip() == str(int(number) + 1):
+            raise SourceError(f"the row of item {number} has {k} lines, not {width} (one per column of the header): "
+                              f"item {int(number) + 1} starts at line {lines[i + k][0]}",
+                              file=table.name, line=lines[i][0])
+    for k in range(after, min(len(lines), after + width)):
+        if lines[k][1].strip() == str(int(number) + 1):
+            raise SourceError(f"the row of item {number} has {k - i} lines, not {width} (one per column of the "
+                              f"header): item {int(number) + 1} starts at line {lines[k][0]}",
+                              file=table.name, line=lines[i][0])
 
 
 def _header_line(lines: list[tuple[int, str]], columns: list[str]) -> int:
