@@ -166,7 +166,11 @@ def assemble(project: Project) -> BuildResult:
     for g in named.values():
         builder.g += g
     add_edition_diffs(builder, resolved, registry)
-    return BuildResult(builder.g, resolved, summarize(builder.g, resolved), named=named)
+    summary = summarize(builder.g, resolved)
+    for cat in summary["catalogs"]:
+        cat["graph"] = str(iri_of_catalog(cat["id"]))
+        cat["triples"] = len(named[iri_of_catalog(cat["id"])])
+    return BuildResult(builder.g, resolved, summary, named=named)
 
 
 def add_edition_diffs(builder: GraphBuilder, resolved: list[ResolvedCatalog], registry) -> None:
@@ -215,7 +219,7 @@ def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
         out["catalogs"].append(
             {
                 "id": rc.entry.id,
-                "title": rc.record.title,
+                "title": rc.record.title or rc.entry.title,
                 "file": rc.entry.file,
                 "sha256": rc.sha256,
                 "pages": rc.record.pages,

@@ -147,7 +147,18 @@ def void_graph(state, root: str) -> Graph:
         g.add((ds, VOID.triples, Literal(len(state.backend), datatype=XSD.integer)))
     summary = state.summary or {}
     for cat in summary.get("catalogs", []):
-        g.add((ds, DCTERMS.source, URIRef(BASE + "catalog/" + cat["id"])))
+        catalog = URIRef(BASE + "catalog/" + cat["id"])
+        g.add((ds, DCTERMS.source, catalog))
+        # each catalog is a named graph of its own (named by the catalog's IRI): a subset of the dataset
+        subset = URIRef(f"{root}/.well-known/void#graph-{cat['id']}")
+        g.add((ds, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, URIRef(cat.get("graph", catalog))))
+        g.add((subset, DCTERMS.source, catalog))
+        if cat.get("title"):
+            g.add((subset, DCTERMS.title, Literal(cat["title"], lang="zh")))
+        if cat.get("triples") is not None:
+            g.add((subset, VOID.triples, Literal(cat["triples"], datatype=XSD.integer)))
     if state.last_modified:
         g.add((ds, DCTERMS.modified, Literal(state.last_modified)))
     for ext, media in DUMPS.items():
