@@ -178,7 +178,7 @@ def test_a_failed_rebuild_leaves_the_running_service_and_the_build_untouched(tok
     before = {p.name: p.read_bytes() for p in build_dir.iterdir()}
     source = scratch / SOURCE
     good = source.read_bytes()
-    source.write_bytes(good[: len(good) // 2])  # truncated in the middle of a row
+    source.write_bytes(good.decode("utf-8").encode("gb18030"))  # re-encoded as GBK: not UTF-8
     try:
         done = subprocess.run([*map(str, zwgk_command), "--root", str(scratch), "build"], capture_output=True,
                               text=True, timeout=300)

@@ -10,7 +10,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 
 from .. import __version__
 from ..backends import OxigraphBackend
-from . import errors, impact, linked, named, publish, sparql, ui
+from . import compare, errors, impact, linked, named, publish, sparql, ui
 from .limits import RateLimit, ReadOnlyCORS, RequestLimits, SecurityHeaders, docs_policy
 from .pool import QueryPool
 from .settings import Settings
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(named.router(state), responses=shape)
     app.include_router(publish.router(state), responses=shape)
     app.include_router(impact.router(state), responses=shape)  # /impact/{instrument}, /diff
+    app.include_router(compare.router(state), responses=shape)  # /compare?a=&b=
     app.include_router(linked.router(state), responses=shape)
     app.include_router(ui.router(state), responses=shape)
     return app
