@@ -36,7 +36,8 @@ def cmd_build(args) -> int:
     print(f"  catalogs {len(s['catalogs'])}, items {s['items']}, instruments cited {s['instruments']}, "
           f"citations {s['citations']}, triples {s['triples']}")
     for cat in s["catalogs"]:
-        print(f"  {cat['id']}: {cat['items']} items from {cat['file']} ({cat['format']}, {cat['pages']} pages"
+        pages = f", {cat['pages']} pages" if cat["pages"] > 1 else ""
+        print(f"  {cat['id']}: {cat['items']} items from {cat['file']} ({cat['format']}{pages}"
               f"{', traditional characters read as simplified' if cat['traditional_characters'] else ''})")
         for p in cat["partial_rows"]:
             print(f"    line {p['line']}: the file stops inside this row ({p['cells']} of {p['expected']} cells): "
