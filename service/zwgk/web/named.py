@@ -1,17 +1,47 @@
 """Named queries as API: ``GET /queries`` lists them, ``GET /queries/{name}``
 runs one with the same formats and negotiation as ``/sparql``. The CLI's
-``zwgk query`` runs the same code (``zwgk.queries``)."""
+``zwgk query`` runs the same code (``zwgk.queries``).
+
+Where a query runs: handing a request to a worker thread and back costs about
+0.3 ms (the thread hop dominated the profile of a tiny query, see
+``bench/results/profile.md``), more than such a query itself. A named query
+whose recent runs all took under ``INLINE_SECONDS`` (query and serialization)
+therefore runs on the event loop, which it holds for less than that; any other
+(a first run, a slow one, one that became slow) runs in a worker thread, so a
+heavy query never holds up other requests, and its slow run moves it to the
+thread pool for the next ``RECENT`` runs.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict, deque
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..queries import QueryError
 from .errors import BadRequest, NotFound
 from .respond import format_for_query, render
 
 RESERVED = {"format"}
+INLINE_SECONDS = 0.002  # a query whose recent runs took less than this runs on the event loop
+RECENT = 8  # how many recent runs decide
+
+
+class Placement:
+    """Per named query, how long its recent runs took: inline when all were quick."""
+
+    def __init__(self):
+        self.recent: dict[str, deque] = defaultdict(lambda: deque(maxlen=RECENT))
+
+    def inline(self, name: str) -> bool:
+        runs = self.recent[name]
+        return len(runs) == RECENT and max(runs) < INLINE_SECONDS
+
+    def record(self, name: str, seconds: float) -> None:
+        self.recent[name].append(seconds)
 
 
 def describe(q, base: str = "") -> dict:
@@ -28,6 +58,7 @@ def describe(q, base: str = "") -> dict:
 
 def router(state) -> APIRouter:
     r = APIRouter(tags=["named queries"])
+    placement = Placement()
 
     @r.get("/queries", summary="List the named queries")
     def list_queries():
@@ -36,7 +67,7 @@ def router(state) -> APIRouter:
     @r.api_route("/queries/{name}", methods=["GET", "HEAD"], summary="Run a named query",
                  description="Query-string parameters are the query's parameters (see GET /queries); "
                              "`format` overrides the Accept header.")
-    def run_query(name: str, request: Request):
+    async def run_query(name: str, request: Request):
         query = state.queries.get(name)
         if query is None:
             raise NotFound(f"no named query {name!r}; see /queries for the list")
@@ -45,10 +76,18 @@ def router(state) -> APIRouter:
         if repeated:
             raise BadRequest(f"parameter {repeated[0]!r} is given more than once")
         fmt = format_for_query(request, query.text, request.query_params.get("format"))
-        try:
-            outcome = state.runner.run_named(query, values)
-        except QueryError as exc:
-            raise BadRequest(str(exc)) from None
-        return render(request, outcome, fmt, {"ETag": state.etag} if state.etag else None)
+        headers = {"ETag": state.etag} if state.etag else None
+
+        def answer():
+            t0 = time.perf_counter()
+            try:
+                outcome = state.runner.run_named(query, values)
+            except QueryError as exc:
+                raise BadRequest(str(exc)) from None
+            response = render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
+            placement.record(name, time.perf_counter() - t0)
+            return response
+
+        return answer() if placement.inline(name) else await run_in_threadpool(answer)
 
     return r
