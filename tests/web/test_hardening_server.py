@@ -85,7 +85,6 @@ def server(server_process, free_port, zwgk_command):
 
 def test_a_runaway_query_is_stopped_while_other_clients_are_answered(server):
     wait_for(lambda: len(children(server.proc.pid)) >= 1)  # the worker started at start-up
-    before = children(server.proc.pid)
     answer = {}
 
     def runaway():
@@ -93,11 +92,15 @@ def test_a_runaway_query_is_stopped_while_other_clients_are_answered(server):
 
     thread = threading.Thread(target=runaway)
     thread.start()
+    # the workers seen while it runs (the one that warmed up at start may still have been busy when it
+    # came: it then ran on the other)
+    seen = set(children(server.proc.pid))
     served_while_running = 0
     for _ in range(5):
         r = httpx.get(server.url + "/queries/instrument-usage", timeout=10)
         assert r.status_code == 200 and r.json()["results"]["bindings"]
         served_while_running += thread.is_alive()
+        seen |= children(server.proc.pid)
     r = httpx.get(server.url + "/id/catalog/hami-2024-social-insurance", headers={"Accept": "text/html"}, timeout=10)
     assert r.status_code == 200
     served_while_running += thread.is_alive()
@@ -107,7 +110,7 @@ def test_a_runaway_query_is_stopped_while_other_clients_are_answered(server):
     assert r.status_code == 503
     message = r.json()["error"]["message"]
     assert "query_timeout" in message and "stopped" in message
-    assert not any(alive(pid) for pid in before), "the worker of the runaway query was killed"
+    assert any(not alive(pid) for pid in seen), "the worker of the runaway query was killed"
     assert httpx.get(server.url + "/sparql", params={"query": ASK_ANY}).json()["boolean"] is True
 
 
