@@ -238,7 +238,17 @@ def targets(doc: dict) -> list[str]:
                 if r > heavy:
                     heavy, hwhere = r, f"{name}, {int(n):,} catalogs, {c} clients"
     if heavy:
-        L.append(f"| … on heavy queries (≥ 10 ms on `oxigraph serve` with one client; runs of at least 5 requests) | worst {heavy:.2f}× ({hwhere}) | {'yes' if heavy <= 1.2 else 'no'} |")
+        per_scale = {}
+        for n, s in scales.items():
+            for name, q in s.get("http", {}).get("queries", {}).items():
+                for c in (1, 8, 32):
+                    z, o = run_at(q["engines"].get("zwgk", {}), c), run_at(q["engines"].get("oxigraph", {}), c)
+                    alone = run_at(q["engines"].get("oxigraph", {}), 1) or {}
+                    if (z and o and "p50_ms" in z and "p50_ms" in o and alone.get("p50_ms", 0) >= 10
+                            and min(z.get("requests", 0), o.get("requests", 0)) >= 5):
+                        per_scale[n] = max(per_scale.get(n, 0), z["p50_ms"] / o["p50_ms"])
+        spread = ", ".join(f"{x:.2f}× at {int(n):,}" for n, x in sorted(per_scale.items(), key=lambda t: int(t[0])))
+        L.append(f"| … on heavy queries (≥ 10 ms on `oxigraph serve` with one client; runs of at least 5 requests) | worst {heavy:.2f}× ({hwhere}); worst per scale: {spread} | {'yes' if heavy <= 1.2 else 'no: see the worst per scale; on a 2-core machine shared by client and servers, single runs differ by more than that (compare p95)'} |")
     over = []
     for n, s in scales.items():
         q = s.get("http", {}).get("queries", {}).get(TINY, {}).get("engines", {})
@@ -270,7 +280,7 @@ def targets(doc: dict) -> list[str]:
     if s3000 and "failed" not in s3000.get("build", {"failed": 1}):
         b = s3000["build"]
         t = b["seconds"]["build_and_load"] + b["seconds"]["prepare"] + b["seconds"]["digest"]
-        L.append(f"| 3,000 catalogs built + loaded < 3 min | {t:.0f} s (CPU: {b['cpu_seconds']['records_to_ntriples_workers']:.0f} s records → N-Triples, {b['cpu_seconds']['bulk_load']:.0f} s bulk load) | {'yes' if t < 180 else 'no'} |")
+        L.append(f"| 3,000 catalogs built + loaded < 3 min | {t:.0f} s (CPU: {b['cpu_seconds']['records_to_ntriples_workers']:.0f} s records → N-Triples, {b['cpu_seconds']['bulk_load']:.0f} s bulk load) | {'yes' if t < 180 else 'no: loading is one RocksDB writer in one process (the CPU figure above), and on 2 cores the record workers share it; the build itself is parallel'} |")
         v = s3000.get("validation", {}).get("fast-parts", {})
         if "seconds" in v:
             L.append(f"| 3,000 catalogs validated < 2 min | {v['seconds']:.0f} s ({v['cpu_seconds']:.0f} s CPU) | {'yes' if v['seconds'] < 120 else 'no'} |")
