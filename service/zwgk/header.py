@@ -121,6 +121,8 @@ def _roles_of(cells: list[str]) -> list[str | None]:
 def is_header_row(line: Line) -> bool:
     """A row of column names: it names 序号, or (a second header row) it has an empty
     first cell and names sub-columns (主项, 全社会, 主动 …)."""
+    if line.cells and line.cells[0].strip().isdigit():  # a data row (the common case, decided cheaply)
+        return False
     roles = _roles_of(line.cells)
     if roles and roles[0] == "number":
         return True

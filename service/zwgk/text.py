@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CJK = (
     "\u3000-\u303f"  # CJK symbols and punctuation: 、。〔〕《》〈〉
@@ -139,6 +140,7 @@ def _lookup_pass(text: str) -> str:
 _NAME_NOISE = re.compile(r"[\s\W_]+")
 
 
+@lru_cache(maxsize=1 << 16)  # the same standard item names recur in every catalog
 def name_key(text: str | None) -> str:
     """Matching key of an item name across catalogs (``zwgk:nameKey``): simplified
     characters, NFKC, without spaces and punctuation. Two items are counterparts
