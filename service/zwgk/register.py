@@ -88,7 +88,8 @@ def plan(project: Project, new: NewCatalog) -> Registration:
     if target.exists():
         raise RegistryError(f"{target.relative_to(project.root)} exists already")
     rel = target.relative_to(project.data).as_posix()
-    record = CatalogParser(codelists, project.max_source_bytes).parse_bytes(data, rel, fmt)
+    shown = str(new.file)  # errors name the file the user gave
+    record = CatalogParser(codelists, project.max_source_bytes).parse_bytes(data, shown, fmt)
 
     reg = Registration(entry={}, source=target, items=len(record.items))
     jurisdiction = new.jurisdiction
@@ -155,7 +156,7 @@ def plan(project: Project, new: NewCatalog) -> Registration:
                 registry.resolve(c)
             except ResolutionError as exc:
                 raise SourceError(f"citation {c.ordinal} {c.text!r}: {exc}. Add the instrument to "
-                                  "data/instruments.toml first", file=rel, line=item.source.line) from None
+                                  "data/instruments.toml first", file=shown, line=item.source.line) from None
 
     reg.entry = {k: v for k, v in {
         "id": new.id, "file": rel, "format": fmt, "jurisdiction": jurisdiction, "publisher": publisher,
