@@ -55,8 +55,14 @@ def test_lookup_key_is_idempotent(text):
 @given(TEXT)
 def test_unwrap_is_idempotent(text):
     assert unwrap(unwrap(text)) == unwrap(text)
-    # clean_label (unwrap, then full-width brackets) is not: ") 0" → "） 0" → "）0". It is applied once, to source cells.
-    clean_label(text)
+
+
+@FAST
+@given(TEXT)
+@example(") 0")
+def test_clean_label_is_idempotent(text):
+    label = clean_label(text)
+    assert clean_label(label) == label
 
 
 @FAST

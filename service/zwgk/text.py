@@ -66,7 +66,9 @@ _HALF_TO_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ";": "；", "
 def clean_label(text: str | None) -> str:
     """Display form of a Chinese label: unwrapped, with full-width brackets and
     punctuation ("县 (区)级" → "县（区）级")."""
-    return unwrap(text).translate(_HALF_TO_FULL)
+    # brackets first, then wrap spaces: a space beside a bracket that became full-width goes too, so
+    # that the display form of a display form is itself
+    return unwrap((text or "").translate(_HALF_TO_FULL))
 
 
 # ---------------------------------------------------------------- lookup keys
