@@ -157,6 +157,17 @@ def test_editor_runs_sparql_with_ctrl_enter(server, page):
     assert answer.text.splitlines()[0].strip() == "item,number"
 
 
+def test_a_result_iri_that_is_not_a_web_address_is_shown_not_linked(server, page):
+    page.goto(server + "/")
+    page.locator("textarea#query").fill(
+        'SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <https://example.org/a> } }\n')
+    page.locator("textarea#query").press("Control+Enter")
+    page.locator("#results-table tbody tr").nth(1).wait_for()
+    cells = page.locator("#results-table td[data-var=x]")
+    assert cells.nth(0).locator("a").count() == 0 and "javascript:alert(1)" in cells.nth(0).inner_text()
+    assert cells.nth(1).locator("a").get_attribute("href") == "https://example.org/a"
+
+
 def test_error_box_shows_the_server_message(server, page):
     page.goto(server + "/")
     page.locator("textarea#query").fill("SELECT ?x WHERE { ?x ")

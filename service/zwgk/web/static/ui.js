@@ -95,14 +95,18 @@
   }
 
   function iriHref(iri) {
-    return iri.startsWith(BASE) ? "/id/" + iri.slice(BASE.length) : iri;
+    if (iri.startsWith(BASE)) return "/id/" + iri.slice(BASE.length);
+    // only web and mail addresses become links: a result IRI such as javascript:… is shown, never followed
+    return /^(https?|mailto):/i.test(iri) ? iri : null;
   }
 
   function renderTerm(term, prefixes) {
     if (!term) return el("span", { class: "unbound" }, "");
     if (term.type === "uri") {
       const local = term.value.startsWith(BASE);
-      const a = el("a", { href: iriHref(term.value), title: term.value, class: local ? "iri local" : "iri external" });
+      const href = iriHref(term.value);
+      const a = href === null ? el("span", { title: term.value, class: "iri" })
+        : el("a", { href: href, title: term.value, class: local ? "iri local" : "iri external" });
       appendBreakable(a, compact(term.value, prefixes));
       if (!local && /^https?:/.test(term.value)) {
         a.setAttribute("rel", "noopener noreferrer");
