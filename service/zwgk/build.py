@@ -265,10 +265,8 @@ def sorted_nquads(result: BuildResult) -> str:
         if triple not in in_named:
             default.add(triple)
     lines = sorted_ntriples(default).splitlines()
-    for name in sorted(result.named):
-        suffix = f" <{name}> .\n"
-        lines.extend(line[: -len(" .")] + suffix.rstrip("\n") for line in sorted_ntriples(result.named[name]).splitlines()
-                     if line.strip())
+    for name, g in result.named.items():  # an N-Triples line "s p o ." becomes "s p o <graph> ."
+        lines += [f"{line[:-2]} <{name}> ." for line in sorted_ntriples(g).splitlines()]
     return "\n".join(sorted(lines)) + "\n"
 
 

@@ -128,8 +128,7 @@ def plan(project: Project, new: NewCatalog) -> Registration:
             publisher = _agency_id(jurisdiction, known, reg)
             reg.agencies.append({"id": publisher, "zh": name, "jurisdiction": jurisdiction,
                                  "note": f"registered by zwgk add from the 编制单位 of {rel}; not reviewed"})
-    full_names = {publisher: next((a["zh"] for a in reg.agencies if a["id"] == publisher), None)
-                  or known[publisher].zh}
+    publisher_name = reg.agencies[0]["zh"] if reg.agencies else known[publisher].zh
 
     # every 公开主体
     for item in record.items:
@@ -139,10 +138,8 @@ def plan(project: Project, new: NewCatalog) -> Registration:
                 item.agency == a["zh"] for a in reg.agencies) or any(
                 item.agency in v for v in reg.aliases.values()):
             continue
-        owner = next((aid for aid, full in full_names.items()
-                      if _short_form(item.agency, full, place_zh)), None)
-        if owner:
-            reg.aliases.setdefault(owner, []).append(item.agency)
+        if _short_form(item.agency, publisher_name, place_zh):
+            reg.aliases.setdefault(publisher, []).append(item.agency)
         else:
             aid = _agency_id(jurisdiction, known, reg)
             reg.agencies.append({"id": aid, "zh": item.agency, "jurisdiction": jurisdiction,

@@ -148,35 +148,34 @@ def _read_csv(text: str, table: Table) -> None:
 
 
 def _read_cells(text: str, table: Table) -> None:
-    from .header import header_role, simplified
+    from .header import header_role
 
     lines = [(n, ln.rstrip("\r")) for n, ln in enumerate(text.split("\n"), 1)]
     if lines and not lines[-1][1] and table.ends_with_newline:
         lines.pop()  # the line end of the last line starts no new line
     i = 0
     # lines before the header: title, compiler, blank
-    while i < len(lines) and simplified(lines[i][1].strip()) != "序号":
+    while i < len(lines) and header_role(lines[i][1]) != "number":
         if lines[i][1].strip():
             table.lines.append(Line(lines[i][0], [lines[i][1].strip()], lines[i][1]))
         i += 1
+    if i == len(lines):
+        return  # no header: the parser says so
+    header_line = lines[i][0]
     columns: list[str] = []
     while i < len(lines):
         n, ln = lines[i]
         value = ln.strip()
-        if not columns and simplified(value) != "序号":
-            break
         if columns and re.fullmatch(r"\d+", value):
             break
         if not value:
             raise SourceError("an empty line inside the header (one column name per line)", file=table.name, line=n)
-        following = simplified(lines[i + 1][1].strip()) if i + 1 < len(lines) else ""
-        if not _is_group_line(simplified(value), following):
+        following = lines[i + 1][1] if i + 1 < len(lines) else ""
+        if not _is_group_line(value, following):
             columns.append(value)
         i += 1
-    if not columns:
-        return  # no header: the parser says so
     width = len(columns)
-    table.lines.append(Line(_header_line(lines, columns), columns, "\n".join(columns)))
+    table.lines.append(Line(header_line, columns, "\n".join(columns)))
     table.expected_cells = width
     while i < len(lines):
         chunk = lines[i : i + width]
@@ -189,7 +188,7 @@ def _read_cells(text: str, table: Table) -> None:
             break
         if not re.fullmatch(r"\d+", first.strip()):
             if header_role(first.strip()) == "number":  # the header again (a new page): skip it
-                i = _skip_repeated_header(lines, i, width)
+                i = _skip_repeated_header(lines, i)
                 continue
             raise SourceError(
                 f"expected the item number (序号) that starts a row of {width} lines (one per column of the header), "
@@ -206,27 +205,14 @@ def _check_row_end(table: Table, lines: list[tuple[int, str]], i: int, width: in
     after = i + width
     if after >= len(lines) or re.fullmatch(r"\d+", lines[after][1].strip()) or not lines[after][1].strip():
         return
-    number = lines[i][1].strip()
-    for k in range(1, width):
-        if lines[i + k][1].strip() == str(int(number) + 1):
+    number = int(lines[i][1].strip())
+    for k in range(1, min(len(lines) - i, 2 * width)):  # where the next item's number is: fewer or more lines
+        if lines[i + k][1].strip() == str(number + 1):
             raise SourceError(f"the row of item {number} has {k} lines, not {width} (one per column of the header): "
-                              f"item {int(number) + 1} starts at line {lines[i + k][0]}",
-                              file=table.name, line=lines[i][0])
-    for k in range(after, min(len(lines), after + width)):
-        if lines[k][1].strip() == str(int(number) + 1):
-            raise SourceError(f"the row of item {number} has {k - i} lines, not {width} (one per column of the "
-                              f"header): item {int(number) + 1} starts at line {lines[k][0]}",
-                              file=table.name, line=lines[i][0])
+                              f"item {number + 1} starts at line {lines[i + k][0]}", file=table.name, line=lines[i][0])
 
 
-def _header_line(lines: list[tuple[int, str]], columns: list[str]) -> int:
-    for n, ln in lines:
-        if ln.strip() == columns[0]:
-            return n
-    return 1
-
-
-def _skip_repeated_header(lines: list[tuple[int, str]], i: int, width: int) -> int:
+def _skip_repeated_header(lines: list[tuple[int, str]], i: int) -> int:
     while i < len(lines) and not re.fullmatch(r"\d+", lines[i][1].strip()):
         i += 1
     return i
@@ -234,9 +220,9 @@ def _skip_repeated_header(lines: list[tuple[int, str]], i: int, width: int) -> i
 
 def _is_group_line(value: str, following: str) -> bool:
     """A group name (公开事项, 公开对象, 公开方式, 公开层级) directly followed by one of its sub-columns."""
-    from .header import GROUPS, header_role
+    from .header import GROUPS, header_key, header_role
 
-    subs = GROUPS.get(value)
+    subs = GROUPS.get(header_key(value))
     return bool(subs) and header_role(following) in subs
 
 
@@ -252,12 +238,12 @@ def read_xlsx(data: bytes, name: str) -> Table:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise SourceError(f"not a readable XLSX workbook (is it truncated or another format?): {exc}", file=name) from None
-    from .header import simplified
+    from .header import header_role
 
     chosen = None
     for sheet in book.worksheets:
         rows = [[_xlsx_value(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        if any(simplified(c.strip()) == "序号" for row in rows[:50] for c in row):
+        if any(header_role(c) == "number" for row in rows[:50] for c in row):
             chosen = rows
             break
     book.close()
