@@ -29,7 +29,7 @@ from ..graph import BASE
 from ..queries import QueryError, rows
 from .errors import BadRequest, NotFound, ServiceUnavailable, wants_html
 from .negotiation import HTML, REPORT_ALIASES, REPORT_JSON, choose
-from .pages import environment
+from .pages import environment, page_href
 
 FORMATS = (HTML, REPORT_JSON)
 CATALOG_BASE = BASE + "catalog/"
@@ -79,11 +79,7 @@ def router(state) -> APIRouter:
     env = environment()
 
     def href(iri: str | None) -> str | None:
-        """The local page of a data IRI."""
-        if not iri:
-            return None
-        base = state.settings.base_iri
-        return "/id/" + iri[len(base):] if iri.startswith(base) else iri
+        return page_href(iri, state.settings.base_iri)
 
     def catalogs() -> list[dict]:
         """The loaded catalogs that have an id (an IRI under the catalog base), by id."""

@@ -32,7 +32,7 @@ from ..workdays import coverage
 from . import svg
 from .errors import BadRequest, NotFound
 from .negotiation import HTML, RDF, REPORT_ALIASES, REPORT_CSV, REPORT_JSON, choose
-from .pages import environment
+from .pages import environment, page_href
 
 IMPACT_FORMATS = (HTML, REPORT_JSON, REPORT_CSV)
 DIFF_FORMATS = (HTML, REPORT_JSON, RDF[0])
@@ -76,8 +76,7 @@ def router(state) -> APIRouter:
     diff_cache: dict = {}
 
     def href(iri: str) -> str:
-        base = state.settings.base_iri
-        return "/id/" + iri[len(base):] if iri.startswith(base) else iri
+        return page_href(iri, state.settings.base_iri)
 
     def alternates(path: str, params: dict, table) -> list[dict]:
         out = []

@@ -128,6 +128,13 @@ def environment() -> Environment:
     return env
 
 
+def page_href(iri: str | None, base: str) -> str | None:
+    """The local page (``/id/…``) of a data IRI under ``base``; any other IRI as it is."""
+    if not iri:
+        return None
+    return "/id/" + iri[len(base):] if iri.startswith(base) else iri
+
+
 def bilingual(zh: str, en: str | None = None) -> Markup:
     """``zh`` followed by ``en`` in a ``lang="en"`` span (both escaped)."""
     if not en:
