@@ -367,17 +367,19 @@ def _starts_with_label(text: str, channels: CodeList) -> bool:
 
 def _to_simplified(table: Table) -> bool:
     """Read a document in traditional characters in simplified ones (cells only; the raw
-    lines stay as published). Returns whether it was."""
-    sample = "".join(c for line in table.lines for c in line.cells)
-    converted = simplified(sample)
-    changed = sum(a != b for a, b in zip(sample, converted)) if len(sample) == len(converted) else 10**9
-    cjk = sum(1 for ch in sample if "\u4e00" <= ch <= "\u9fff") or 1
-    if changed < 3 or changed / cjk < 0.01:
+    lines stay as published): when at least 1% of its Chinese characters (and 3) change.
+    Returns whether it was."""
+    rows = table.lines + ([table.partial] if table.partial is not None else [])
+    converted = [[simplified(c) for c in row.cells] for row in rows]
+    changed = cjk = 0
+    for row, new in zip(rows, converted):
+        for old, cell in zip(row.cells, new):
+            changed += sum(a != b for a, b in zip(old, cell)) + abs(len(old) - len(cell))
+            cjk += sum(1 for ch in old if "\u4e00" <= ch <= "\u9fff")
+    if changed < 3 or changed < 0.01 * cjk:
         return False
-    for line in table.lines:
-        line.cells = [simplified(c) for c in line.cells]
-    if table.partial is not None:
-        table.partial.cells = [simplified(c) for c in table.partial.cells]
+    for row, new in zip(rows, converted):
+        row.cells = new
     return True
 
 
