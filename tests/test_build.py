@@ -118,6 +118,35 @@ def test_errata_are_applied_with_provenance(hami_result):
     assert numbers == list(range(1, 12))
 
 
+def _path(g, n):
+    return str(g.value(item(n), ZWGK.categoryPath))
+
+
+def test_main_items_of_merged_cells_follow_the_printed_blocks(hami_result):
+    """The PDF prints a merged 主项 on the page holding its block's middle; reviewed errata put
+    each item under the 主项 of its block (filling down alone put items 24–33 under a record query)."""
+    g = hami_result.graph
+    main = {n: str(g.value(item(n), ZWGK.mainItem) or "") for n in range(1, 76)}
+    runs = []
+    for n in range(1, 76):
+        if not runs or runs[-1][0] != main[n]:
+            runs.append([main[n], n, n])
+        runs[-1][2] = n
+    assert [tuple(r) for r in runs] == [
+        ("机构概况", 1, 2), ("政策信息和政务公开", 3, 5), ("社会保险登记", 6, 12),
+        ("社会保险参保信息维护", 13, 18), ("社会保险缴费申报", 19, 21), ("社会保险参保缴费记录查询", 22, 23),
+        ("养老保险服务", 24, 46), ("工伤保险服务", 47, 63), ("失业保险服务", 64, 68), ("", 69, 75),
+    ]
+    assert _path(g, 6) == "社会保险登记 / 企业社会保险登记"
+    assert _path(g, 37) == "养老保险服务 / 丧葬补助金、抚恤金申领 / 企业职工丧葬补助金、抚恤金申领"
+    assert _path(g, 39) == "养老保险服务 / 居民养老保险注销登记"
+    assert _path(g, 69) == "社会保障卡启用（含社会保障卡银行账户激活）"  # no 主项 in the source: none invented
+    # both values stay visible: the correction of item 24 keeps the filled-down 主项
+    corr = [c for c in g.objects(item(24), ZWGK.correction) if str(g.value(c, ZWGK.field)) == "mainItem"]
+    assert [(str(g.value(c, ZWGK.sourceValue)), str(g.value(c, ZWGK.correctedValue))) for c in corr] == [
+        ("社会保险参保缴费记录查询", "养老保险服务")]
+
+
 def test_the_build_is_deterministic(project, hami_result):
     again = assemble(project)
     assert sorted_ntriples(again.graph) == sorted_ntriples(hami_result.graph)
@@ -159,6 +188,10 @@ def test_an_unresolvable_citation_names_line_and_cell(scratch_project):
     ('item = 99\nfield = "contactPhone"\nsource = "1"\ncorrected = "2"', "does not have"),
     ('item = 48\nfield = "disclosureElement"\nsource = "13. 监督投诉渠道"\ncorrected = "11. 监督投诉渠道"', "no element"),
     ('item = 48\nfield = "title"\nsource = "a"\ncorrected = "b"', "cannot be corrected"),
+    ('item = "24-20"\nfield = "mainItem"\nsource = "a"\ncorrected = "b"', "not an item number or a range"),
+    ('item = "1-2"\nfield = "contactPhone"\nsource = "a"\ncorrected = "b"', "range of items is allowed only for mainItem"),
+    ('item = "21-22"\nfield = "mainItem"\nsource = "社会保险参保缴费记录查询"\ncorrected = "养老保险服务"', "item 21 has 主项"),
+    ('item = 6\nfield = "categoryPath"\nsource = "企业社会保险登记"\ncorrected = "社会保险登记 / 企业登记"', "must end with its name"),
 ])
 def test_bad_errata_fail_the_build(scratch_project, erratum, words):
     path = scratch_project.data / "errata.toml"

@@ -16,7 +16,7 @@ REQUIRED = ("catalog", "item", "field", "source", "corrected", "reason")
 class Erratum:
     index: int  # 1-based position in the file
     catalog: str
-    item: int
+    items: tuple[int, ...]  # the item, or a range of items ("24-33") for a 主项 spanning a block
     field: str
     source: str
     corrected: str
@@ -67,16 +67,32 @@ def load_errata(path: Path) -> list[Erratum]:
                 file=path.name,
                 line=where.get("field"),
             )
-        try:
-            number = int(entry["item"])
-        except (TypeError, ValueError):
-            raise SourceError(f"erratum {i}: item {entry['item']!r} is not an item number", file=path.name,
-                              line=where.get("item")) from None
+        numbers = _item_numbers(entry["item"])
+        if numbers is None:
+            raise SourceError(f"erratum {i}: item {entry['item']!r} is not an item number or a range such as \"24-33\"",
+                              file=path.name, line=where.get("item"))
+        if len(numbers) > 1 and entry["field"] not in _RANGE_FIELDS:
+            raise SourceError(f"erratum {i}: a range of items is allowed only for {', '.join(_RANGE_FIELDS)}",
+                              file=path.name, line=where.get("item"))
         errata.append(
-            Erratum(i, entry["catalog"], number, entry["field"], str(entry["source"]), str(entry["corrected"]),
+            Erratum(i, entry["catalog"], numbers, entry["field"], str(entry["source"]), str(entry["corrected"]),
                     entry["reason"], tuple(where.items()))
         )
     return errata
+
+
+def _item_numbers(value: object) -> tuple[int, ...] | None:
+    """An item number (48) or an inclusive range of them ("24-33")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) if value >= 1 else None
+    m = re.fullmatch(r"\s*(\d+)\s*(?:[-–—~～]\s*(\d+)\s*)?", str(value))
+    if not m:
+        return None
+    first = int(m.group(1))
+    last = int(m.group(2) or first)
+    if first < 1 or last < first:
+        return None
+    return tuple(range(first, last + 1))
 
 
 def _element(value: str, erratum: Erratum, file: str) -> Element:
@@ -94,27 +110,64 @@ def _apply_element(item: ItemRecord, e: Erratum, file: str) -> None:
             item.elements[i] = new
             item.content_text = " ".join(f"{x.number}. {x.label}" for x in item.elements)
             return
-    raise SourceError(f"erratum {e.index}: item {e.item} has no element {e.source!r}", file=file, line=e.line("source"))
+    raise SourceError(f"erratum {e.index}: item {item.number} has no element {e.source!r}", file=file, line=e.line("source"))
 
 
 def _apply_phone(item: ItemRecord, e: Erratum, file: str) -> None:
     if e.source not in item.phones:
-        raise SourceError(f"erratum {e.index}: item {e.item} has no phone {e.source!r}", file=file, line=e.line("source"))
+        raise SourceError(f"erratum {e.index}: item {item.number} has no phone {e.source!r}", file=file, line=e.line("source"))
     item.phones[item.phones.index(e.source)] = e.corrected
 
 
 def _apply_deadline(item: ItemRecord, e: Erratum, file: str) -> None:
     if str(item.deadline_days) != e.source:
-        raise SourceError(f"erratum {e.index}: item {e.item} has deadline {item.deadline_days}, not {e.source}", file=file,
+        raise SourceError(f"erratum {e.index}: item {item.number} has deadline {item.deadline_days}, not {e.source}", file=file,
                           line=e.line("source"))
     item.deadline_days = int(e.corrected)
+
+
+def _path_text(path: tuple[str | None, ...]) -> str:
+    return " / ".join(p for p in path if p)
+
+
+def _apply_main_item(item: ItemRecord, e: Erratum, file: str) -> None:
+    """The 主项 of an item; an empty corrected value removes a 主项 the source does not give
+    (one inherited from the rows above)."""
+    if (item.path[0] or "") != e.source:
+        raise SourceError(f"erratum {e.index}: item {item.number} has 主项 {item.path[0] or '(none)'!r}, "
+                          f"not {e.source!r}", file=file, line=e.line("source"))
+    item.path = (e.corrected.strip() or None, item.path[1], item.path[2])
+
+
+def _apply_category_path(item: ItemRecord, e: Erratum, file: str) -> None:
+    """The whole 主项 / 子项 / 二级子项 path, written with " / "; the item's own name may not change."""
+    if _path_text(item.path) != e.source.strip():
+        raise SourceError(f"erratum {e.index}: item {item.number} has the path {_path_text(item.path)!r}, "
+                          f"not {e.source!r}", file=file, line=e.line("source"))
+    parts = [p.strip() for p in e.corrected.split("/")]
+    if not 1 <= len(parts) <= 3 or not all(parts):
+        raise SourceError(f"erratum {e.index}: {e.corrected!r} is not a path of one to three names separated by ' / '",
+                          file=file, line=e.line("corrected"))
+    path = (tuple(parts) + (None, None))[:3] if len(parts) == 3 else _right_aligned(parts)
+    if next(p for p in reversed(path) if p) != item.name:
+        raise SourceError(f"erratum {e.index}: the corrected path of item {item.number} must end with its name "
+                          f"{item.name!r}", file=file, line=e.line("corrected"))
+    item.path = path  # type: ignore[assignment]
+
+
+def _right_aligned(parts: list[str]) -> tuple[str | None, str | None, str | None]:
+    """A path of one or two names: 主项 (and 子项); a 二级子项 needs all three written."""
+    return (parts[0], parts[1] if len(parts) > 1 else None, None)
 
 
 _APPLY = {
     "disclosureElement": _apply_element,
     "contactPhone": _apply_phone,
     "deadlineWorkingDays": _apply_deadline,
+    "mainItem": _apply_main_item,
+    "categoryPath": _apply_category_path,
 }
+_RANGE_FIELDS = ("mainItem",)
 
 
 def apply_errata(catalog_id: str, catalog: CatalogRecord, errata: list[Erratum], file: str = "errata.toml") -> None:
@@ -123,9 +176,10 @@ def apply_errata(catalog_id: str, catalog: CatalogRecord, errata: list[Erratum],
     for e in errata:
         if e.catalog != catalog_id:
             continue
-        item = by_number.get(e.item)
-        if item is None:
-            raise SourceError(f"erratum {e.index} names item {e.item}, which catalog {catalog_id} does not have", file=file,
-                              line=e.line("item"))
-        _APPLY[e.field](item, e, file)
-        item.corrections.append(Correction(e.field, e.source, e.corrected, e.reason, file, e.index))
+        for number in e.items:
+            item = by_number.get(number)
+            if item is None:
+                raise SourceError(f"erratum {e.index} names item {number}, which catalog {catalog_id} does not have",
+                                  file=file, line=e.line("item"))
+            _APPLY[e.field](item, e, file)
+            item.corrections.append(Correction(e.field, e.source, e.corrected, e.reason, file, e.index))
