@@ -165,7 +165,7 @@ def built(tmp_path_factory) -> Project:
     return project
 
 
-@pytest.mark.parametrize("damage", ["truncate", "gbk", "empty", "duplicate", "erratum"])
+@pytest.mark.parametrize("damage", ["truncate", "truncate-late", "gbk", "empty", "duplicate", "erratum"])
 def test_a_bad_file_leaves_the_previous_build_untouched(built, damage, capsys):
     before = {p.name: p.read_bytes() for p in built.build_dir.iterdir()}
     src, errata = built.data / SOURCE, built.data / "errata.toml"
@@ -173,6 +173,8 @@ def test_a_bad_file_leaves_the_previous_build_untouched(built, damage, capsys):
     try:
         if damage == "truncate":  # cut inside the first row: nothing complete is left
             src.write_bytes(data[: data.index(b"\n1\t") + 40])
+        elif damage == "truncate-late":  # cut inside item 73: the complete rows must not replace the good build
+            src.write_bytes(data[:91000])
         elif damage == "gbk":
             src.write_bytes(data.decode("utf-8").encode("gb18030"))
         elif damage == "empty":
@@ -192,6 +194,8 @@ def test_a_bad_file_leaves_the_previous_build_untouched(built, damage, capsys):
     assert ("errata.toml" if damage == "erratum" else SOURCE) in message
     if damage != "empty":
         assert "line " in message
+    if damage == "truncate-late":
+        assert "line 250, cell 7:" in message and "stops inside this row" in message and "truncated" in message
     after = {p.name: p.read_bytes() for p in built.build_dir.iterdir()}
     assert after == before
     assert [p.name for p in built.data.iterdir() if p.name.startswith(".")] == []

@@ -228,11 +228,19 @@ def test_a_truncated_csv_keeps_its_complete_rows_and_reports_the_cut_one(parser)
     assert partial.line <= last_row_line and partial.cells < partial.expected == 15
 
 
-def test_a_truncated_file_builds_with_the_cut_row_reported(tmp_path, capsys):
+def test_a_truncated_file_is_refused_unless_registered_as_published_cut_short(tmp_path, capsys):
     proj = copy_project(tmp_path)
     shutil.copy(CATALOG_FIXTURES / "broken" / "truncated.csv", tmp_path / "cut.csv")
-    assert main(["--root", str(proj.root), "add", str(tmp_path / "cut.csv"), "--id", "cut-2024", "--jurisdiction",
-                 "yiwu", "--domain", "社会保险", "--year", "2024", "--publisher-zh", "伊吾县人力资源和社会保障局"]) == 0
+    add = ["--root", str(proj.root), "add", str(tmp_path / "cut.csv"), "--id", "cut-2024", "--jurisdiction",
+           "yiwu", "--domain", "社会保险", "--year", "2024", "--publisher-zh", "伊吾县人力资源和社会保障局"]
+    catalogs = (proj.data / "catalogs.toml").read_bytes()
+    assert main(add) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"cut\.csv, line \d+, cell 7: the file stops inside this row \(6 of 15 cells\)", err), err
+    assert "--truncated" in err
+    assert (proj.data / "catalogs.toml").read_bytes() == catalogs  # nothing written
+    assert main(add + ["--truncated"]) == 0
+    assert "truncated = true" in (proj.data / "catalogs.toml").read_text(encoding="utf-8")
     assert main(["--root", str(proj.root), "build"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"line \d+: the file stops inside this row \(6 of 15 cells\)", out), out

@@ -25,7 +25,7 @@ from .changes import load_changes
 from .codelists import load_codelists
 from .errata import apply_errata, load_errata
 from .graph import BASE, GraphBuilder, ResolvedCatalog
-from .parse import MAX_SOURCE_BYTES, CatalogParser, too_large
+from .parse import MAX_SOURCE_BYTES, CatalogParser, refuse_truncated, too_large
 from .records import SourceError
 from .validate import Report, as_json, as_turtle, load_shapes, validate
 from .refdata import load_agencies, load_catalogs, load_places, resolve_agency
@@ -122,6 +122,8 @@ def assemble(project: Project) -> BuildResult:
             raise SourceError(f"cannot read the file ({exc.strerror or exc}); data/catalogs.toml lists it",
                               file=entry.file) from None
         record = parser.parse_bytes(data, entry.file, entry.format)
+        if not entry.truncated:
+            refuse_truncated(record, entry.file)
         published = copy.deepcopy(record) if entry.revises or any(e.revises == entry.id for e in entries) else None
         apply_errata(entry.id, record, errata)
         resolutions = {}

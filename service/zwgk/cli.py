@@ -68,7 +68,7 @@ def cmd_add(args) -> int:
         domain_en=args.domain_en, format=args.format, publisher=args.publisher, publisher_zh=args.publisher_zh,
         title=args.title, source_url=args.source_url, jurisdiction_zh=args.jurisdiction_zh,
         jurisdiction_en=args.jurisdiction_en, jurisdiction_level=args.jurisdiction_level,
-        jurisdiction_parent=args.parent, division_code=args.division_code)
+        jurisdiction_parent=args.parent, division_code=args.division_code, truncated=args.truncated)
     try:
         reg = plan(project, new)
     except (RegistryError, ValueError) as exc:
@@ -339,6 +339,9 @@ def make_parser() -> argparse.ArgumentParser:
     ad.add_argument("--jurisdiction-level", help="a new jurisdiction: province | city | county | township | village")
     ad.add_argument("--parent", help="a new jurisdiction: the id of the jurisdiction it belongs to")
     ad.add_argument("--division-code", help="a new jurisdiction: its administrative division code, when known")
+    ad.add_argument("--truncated", action="store_true",
+                    help="the file is published cut short: build its complete rows and report the cut one "
+                         "(without this, a file that stops inside a row is refused)")
     ad.set_defaults(func=cmd_add)
 
     ls = sub.add_parser("queries", help="list the named queries with their parameters")

@@ -383,6 +383,17 @@ def _to_simplified(table: Table) -> bool:
     return True
 
 
+def refuse_truncated(record: CatalogRecord, name: str) -> None:
+    """A file that stops inside a row is refused, unless its catalog is registered as published
+    cut short (``truncated = true``): a cut copy must not replace a good build silently."""
+    for partial in record.partial_rows:
+        raise SourceError(
+            f"the file stops inside this row ({partial.cells} of {partial.expected} cells): is it truncated? Use the "
+            "complete file; if the source itself is published cut short, register the catalog with truncated = true "
+            "in data/catalogs.toml (zwgk add --truncated) to build its complete rows and report this one",
+            file=name, line=partial.line, cell=partial.cells)
+
+
 def too_large(name: str, size: int, limit: int) -> SourceError:
     return SourceError(f"the file is {size} bytes, larger than the limit of {limit} bytes (max_source_bytes: "
                        "zwgk --max-source-bytes N build); is it the right file?", file=name)

@@ -40,6 +40,7 @@ class CatalogEntry:
     revises: str | None = None  # the id of the earlier edition this one revises
     title: str | None = None  # the catalog's title, when the file does not print it
     source_url: str | None = None  # where the publisher published it
+    truncated: bool = False  # the source is published cut short: build its complete rows, report the cut one
     extra: dict = field(default_factory=dict)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import Project, load_inputs
-from .parse import CatalogParser
+from .parse import CatalogParser, refuse_truncated
 from .records import SourceError
 from .refdata import resolve_agency
 from .registry import ResolutionError
@@ -60,6 +60,7 @@ class NewCatalog:
     jurisdiction_level: str | None = None
     jurisdiction_parent: str | None = None
     division_code: str | None = None
+    truncated: bool = False  # the file is published cut short: keep its complete rows
 
 
 @dataclass
@@ -90,6 +91,8 @@ def plan(project: Project, new: NewCatalog) -> Registration:
     rel = target.relative_to(project.data).as_posix()
     shown = str(new.file)  # errors name the file the user gave
     record = CatalogParser(codelists, project.max_source_bytes).parse_bytes(data, shown, fmt)
+    if not new.truncated:
+        refuse_truncated(record, shown)
 
     reg = Registration(entry={}, source=target, items=len(record.items))
     jurisdiction = new.jurisdiction
@@ -159,7 +162,7 @@ def plan(project: Project, new: NewCatalog) -> Registration:
         "id": new.id, "file": rel, "format": fmt, "jurisdiction": jurisdiction, "publisher": publisher,
         "domain_zh": new.domain_zh, "domain_en": new.domain_en or _domain_en(entries, new.domain_zh),
         "year": new.year, "title": new.title,
-        "source_url": new.source_url}.items() if v is not None}
+        "source_url": new.source_url, "truncated": True if new.truncated else None}.items() if v is not None}
     if "domain_en" not in reg.entry:
         raise RegistryError(f"no English name known for the domain {new.domain_zh!r}: give --domain-en")
     return reg
