@@ -46,13 +46,13 @@ def test_a_gbk_file_names_line_and_cell_and_says_it_is_gbk(parser):
     data = "\n".join(lines[:8]).encode("utf-8") + b"\n" + b"\t".join(encoded) + b"\n"
     err = error_of(parser, data)
     assert where(err) == (9, 8)
-    assert "not UTF-8" in str(err) and "GBK" in str(err)
+    assert "not UTF-8" in str(err) and "this cell decodes as GBK while the file is mostly UTF-8" in str(err)
     assert "bad.txt, line 9, cell 8" in str(err)
 
 
 def test_a_whole_gbk_file_is_recognised(parser):
     err = error_of(parser, page(row(1, ("甲", "", ""))).encode("gbk"))
-    assert "decodes as GBK" in str(err) and err.line is not None
+    assert "the file decodes as GBK" in str(err) and err.line is not None
 
 
 def test_a_bom_is_accepted_and_a_bom_with_gbk_is_not(parser):

@@ -164,13 +164,28 @@ def test_missing_values_stay_missing(parser):
     assert items[1].missing == ["level", "phone"]
 
 
+def test_a_time_limit_in_other_words_is_kept_without_a_number_of_days(parser):
+    """实时公开 or 长期公开 is a real 公开时限: kept as written; no number of working days is made up."""
+    [a, b] = parser.parse_text(page(row(1, ("甲", "", ""), deadline="实时公开"),
+                                    row(2, ("乙", "", ""), deadline="长期公开")), "t.txt").items
+    assert (a.deadline_text, a.deadline_days, b.deadline_text, b.deadline_days) == ("实时公开", None, "长期公开", None)
+
+
+def test_a_malformed_phone_is_kept_as_written_for_the_report(parser):
+    """Digits that are no valid number (a digit short) are the source's own slip: kept, and the
+    shapes' phone pattern reports them; the well-formed number beside them is kept too."""
+    [item] = parser.parse_text(page(row(1, ("甲", "", ""), phone="0902-232169 0902-2256352")), "p.txt").items
+    assert item.phones == ["0902-2256352", "0902-232169"]
+
+
 @pytest.mark.parametrize(
     "bad_row, line, cell, words",
     [
         (row(1, ("甲", "", ""), phone="请拨打热线"), 8, 15, "not a phone number"),
         (row(1, ("甲", "", ""), marks=("是", "", "√", "")), 8, 10, "√ mark"),
         (row(1, ("甲", "", ""), channels="■微信公众号"), 8, 9, "unknown channel"),
-        (row(1, ("甲", "", ""), deadline="及时公开"), 8, 7, "no number of working days"),
+        (row(1, ("甲", "", ""), deadline="市人力资源和社会保障局"), 8, 7, "not a time limit"),
+        (row(1, ("甲", "", ""), level="0902-2321695"), 8, 14, "公开层级 cell holds a phone number"),
         ("1\t甲\t\t\t市人社局机构职能简介", 8, None, "cannot find the columns"),
         ("x1\t甲", 8, 1, "item number"),
         (row(1, ("甲", "", "")) + "\t多余", 8, 16, "unexpected cell"),

@@ -236,6 +236,10 @@ def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
                 "unrecognized_levels": {
                     str(i.number): i.unrecognized_levels for i in rc.record.items if i.unrecognized_levels
                 },
+                "deadlines_without_working_days": {
+                    str(i.number): i.deadline_text for i in rc.record.items
+                    if i.deadline_text and i.deadline_days is None
+                },
                 "corrections": [
                     {"item": i.number, "field": c.field, "source": c.source_value, "corrected": c.corrected_value}
                     for i in rc.record.items

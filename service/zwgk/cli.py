@@ -48,6 +48,8 @@ def cmd_build(args) -> int:
             print(f"    item {number}: the source gives no {', '.join(fields)}")
         for number, values in sorted(cat["unrecognized_levels"].items(), key=lambda kv: int(kv[0])):
             print(f"    item {number}: 公开层级 value not in the level list: {'、'.join(values)}")
+        for number, text in sorted(cat["deadlines_without_working_days"].items(), key=lambda kv: int(kv[0])):
+            print(f"    item {number}: 公开时限 {text!r} names no number of working days (impact analysis gives no date)")
         for c in cat["corrections"]:
             print(f"    item {c['item']}: erratum {c['field']}: {c['source']!r} → {c['corrected']!r}")
     if "validation" in s:

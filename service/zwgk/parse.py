@@ -48,6 +48,8 @@ _INPUT_CHECKED = re.compile(r"<input\b[^>]*\bchecked\b[^>]*>", re.IGNORECASE)
 _INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _ELEMENT = re.compile(r"(?:^|(?<=\s))(\d{1,2})[.．、]\s*")
 _DEADLINE_DAYS = re.compile(r"(\d+)\s*个?\s*工作日")
+_PHONE_LIKE = re.compile(r"[\d\-－()（）\s,，、;；/]*\d{5}[\d\-－()（）\s,，、;；/]*")  # numbers, even malformed
+_TIME_WORD = re.compile(r"[时日天月年期]")  # words of a time limit: 实时, 及时, 工作日, 长期, 每年 …
 _PHONE = re.compile(r"(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)|(?<!\d)(1\d{10})(?!\d)")
 _LIST_SEPARATORS = re.compile(r"[、，,；;／/\s]+")
 
@@ -107,8 +109,12 @@ class CatalogParser:
                 raise SourceError("the file holds NUL bytes: it is binary, not a catalog table",
                                   file=name, line=line, cell=cell) from None
             else:
+                cell_start = max(line_start, data.rfind(b"\t", 0, exc.start) + 1)
+                cell_end = min((i for i in (data.find(b"\t", exc.start), data.find(b"\n", exc.start)) if i >= 0),
+                               default=len(data))
                 raise SourceError(f"not UTF-8 text (byte {exc.start} cannot be decoded); convert the file to UTF-8 "
-                                  f"(is it GBK? {_gbk_hint(data)})", file=name, line=line, cell=cell) from None
+                                  f"(is it GBK? {_gbk_hint(data, data[cell_start:cell_end])})",
+                                  file=name, line=line, cell=cell) from None
         if "\x00" in text:
             line = text[: text.index("\x00")].count("\n") + 1
             raise SourceError("the file holds NUL bytes: it is binary, not a catalog table", file=name, line=line)
@@ -299,6 +305,9 @@ class CatalogParser:
         for part in re.split(r"[、，；/]", text):
             if not part:
                 continue
+            if _PHONE.search(part):
+                raise SourceError(f"the 公开层级 cell holds a phone number ({part[:40]!r}): has the phone cell slid "
+                                  "into it?", file=row.source.file, line=row.source.line, cell=row.cell_index[column])
             code = self.levels.code_for(part)
             if code:
                 known.append(code)
@@ -322,7 +331,10 @@ class CatalogParser:
                 if phone not in phones:
                     phones.append(phone)
             rest = _PHONE.sub("", text).strip(" ,，、;；/")
-            if rest:
+            for piece in re.split(r"[\s,，、;；/]+", rest) if _PHONE_LIKE.fullmatch(rest) else ():
+                if piece and piece not in phones:  # digits and dashes that are no valid number: kept as written,
+                    phones.append(piece)  # for the report to flag (a Violation of the phone pattern)
+            if rest and not _PHONE_LIKE.fullmatch(rest):
                 raise SourceError(
                     f"the phone cell holds something that is not a phone number: {rest[:40]!r}",
                     file=row.source.file,
@@ -399,12 +411,17 @@ def too_large(name: str, size: int, limit: int) -> SourceError:
                        "zwgk --max-source-bytes N build); is it the right file?", file=name)
 
 
-def _gbk_hint(data: bytes) -> str:
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "it does not decode as GBK either"
-    return "it decodes as GBK: iconv -f GBK -t UTF-8"
+def _gbk_hint(data: bytes, cell: bytes) -> str:
+    """Whether the whole file, or the cell that fails, is GBK text."""
+    for what, chunk in (("the file", data), ("this cell", cell)):
+        try:
+            chunk.decode("gb18030")
+        except UnicodeDecodeError:
+            continue
+        if what == "the file":
+            return "the file decodes as GBK: iconv -f GBK -t UTF-8"
+        return "this cell decodes as GBK while the file is mostly UTF-8: re-type or re-save the cell in UTF-8"
+    return "it does not decode as GBK either"
 
 
 def parse_elements(text: str) -> list[Element]:
@@ -520,14 +537,18 @@ class ItemParser:
         days = None
         if deadline:
             m = _DEADLINE_DAYS.search(deadline)
-            if not m:
+            if m:
+                days = int(m.group(1))
+            elif not _TIME_WORD.search(deadline):
+                # not a time limit at all: a cell of another column has slid here
                 raise SourceError(
-                    f"the 公开时限 cell names no number of working days: {deadline[:40]!r}",
+                    f"the 公开时限 cell is not a time limit: {deadline[:40]!r}",
                     file=row.source.file,
                     line=row.source.line,
                     cell=row.cell_index[lay.index("deadline")],
                 )
-            days = int(m.group(1))
+            # else a time limit in other words (实时公开, 长期公开, 及时): kept as written, no number
+            # of working days is made up, and the report says impact analysis has no deadline for it
         marked, unmarked = p.channels_of(row, lay.index("channels"))
         levels, unknown_levels = p.levels_of(row, lay)
         audiences = p.marks_of(row, {i: c for r, c in (("public", "public"), ("specific", "specific-groups"))
