@@ -225,3 +225,17 @@ def test_golden_graph_of_a_small_catalog(scratch_project):
         missing = sorted(str(t) for t in expected - mini)[:10]
         extra = sorted(str(t) for t in mini - expected)[:10]
         pytest.fail(f"graph differs\nmissing: {missing}\nextra: {extra}")
+
+
+def test_a_new_build_takes_the_place_of_the_old_one_in_one_step(tmp_path):
+    from zwgk.build import _exchange, _swap
+
+    old, new = tmp_path / "build", tmp_path / ".new"
+    old.mkdir(), new.mkdir()
+    (old / "zwgk.nt").write_text("old"), (new / "zwgk.nt").write_text("new")
+    assert _exchange(new, old)  # Linux: renameat2(RENAME_EXCHANGE)
+    assert (old / "zwgk.nt").read_text() == "new" and (new / "zwgk.nt").read_text() == "old"
+    _exchange(new, old)
+    _swap(new, old)
+    assert (old / "zwgk.nt").read_text() == "new" and not new.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["build"]

@@ -9,6 +9,7 @@ the previous output untouched.
 from __future__ import annotations
 
 import copy
+import ctypes
 import hashlib
 import json
 import os
@@ -307,12 +308,33 @@ def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
     return {k: out / v.name for k, v in files.items()}
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
 def _swap(new: Path, out: Path) -> None:
+    """Put the new build in place of the old one. Readers see the old build or the new one: both
+    are exchanged in one step where the system can; elsewhere the old one is moved aside first and
+    moved back if the new one cannot take its place."""
+    if out.exists() and _exchange(new, out):
+        shutil.rmtree(new, ignore_errors=True)  # now the old build
+        return
     old = None
     if out.exists():
         old = out.with_name(f".old-{out.name}-{os.getpid()}")
         os.replace(out, old)
-    os.replace(new, out)
+    try:
+        os.replace(new, out)
+    except OSError:
+        if old is not None:
+            os.replace(old, out)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
