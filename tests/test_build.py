@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -239,3 +240,20 @@ def test_a_new_build_takes_the_place_of_the_old_one_in_one_step(tmp_path):
     _swap(new, old)
     assert (old / "zwgk.nt").read_text() == "new" and not new.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["build"]
+
+
+@pytest.mark.slow
+def test_the_json_ld_dump_is_the_same_whatever_the_hash_seed(hami_result):
+    """JSON-LD arrays are sets: sorted, with blank nodes labelled in order, so two builds give one file."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from zwgk.build import stable_jsonld
+
+    script = ("import hashlib; from zwgk.build import Project, assemble, stable_jsonld; "
+              "print(hashlib.sha256(stable_jsonld(assemble(Project.default()).graph).encode()).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True).stdout.strip() for seed in ("1", "2")}
+    assert digests == {hashlib.sha256(stable_jsonld(hami_result.graph).encode()).hexdigest()}
+    assert isomorphic(Graph().parse(data=stable_jsonld(hami_result.graph), format="json-ld"), hami_result.graph)

@@ -13,6 +13,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -277,6 +278,29 @@ def sorted_nquads(result: BuildResult) -> str:
     return "\n".join(sorted(lines)) + "\n"
 
 
+def stable_jsonld(graph: Graph) -> str:
+    """Compact JSON-LD whose node and value order does not depend on the run: a JSON-LD array
+    is a set, except under @list, so sorting the others keeps the graph the same. Blank nodes
+    (the ontology's lists) are sorted as if unlabelled, then labelled _:b0, _:b1 … in order."""
+    blank = re.compile(r'"_:[^"]*"')
+
+    def key(v) -> str:
+        return blank.sub('"_:"', json.dumps(v, ensure_ascii=False, sort_keys=True))
+
+    def settle(value, ordered: bool = False):
+        if isinstance(value, dict):
+            return {k: settle(v, ordered=k == "@list") for k, v in value.items()}
+        if isinstance(value, list):
+            items = [settle(v) for v in value]
+            return items if ordered else sorted(items, key=key)
+        return value
+
+    text = json.dumps(settle(json.loads(graph.serialize(format="json-ld", auto_compact=True))),
+                      ensure_ascii=False, indent=2, sort_keys=True)
+    labels: dict[str, str] = {}
+    return blank.sub(lambda m: labels.setdefault(m.group(0), f'"_:b{len(labels)}"'), text) + "\n"
+
+
 def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
     """Write all outputs to a temporary directory, then swap it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -292,7 +316,7 @@ def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
         files["ntriples"].write_text(sorted_ntriples(result.graph), encoding="utf-8")
         files["nquads"].write_text(sorted_nquads(result), encoding="utf-8")
         result.graph.serialize(files["turtle"], format="turtle", encoding="utf-8")
-        result.graph.serialize(files["jsonld"], format="json-ld", encoding="utf-8", auto_compact=True)
+        files["jsonld"].write_text(stable_jsonld(result.graph), encoding="utf-8")
         if result.report is not None:
             files["report_ttl"] = tmp / "report.ttl"
             files["report_json"] = tmp / "report.json"
