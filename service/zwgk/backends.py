@@ -13,12 +13,15 @@ web layer negotiates once and streams what the engine writes.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Protocol
 
 import pyoxigraph as ox
+
+log = logging.getLogger("zwgk.backends")
 
 # ------------------------------------------------------------------ formats
 
@@ -382,16 +385,20 @@ class RemoteBackend:
     def _post(self, url: str, data: dict, accept: str):
         import httpx
 
+        # the store's address and its answers stay in the server's log: a client learns only what failed
         try:
             response = self.client.post(url, data=data, headers={"Accept": accept})
         except httpx.HTTPError as exc:
-            raise StoreUnavailable(f"the SPARQL store at {url} cannot be reached: {exc}") from None
+            log.warning("the SPARQL store at %s cannot be reached: %s", url, exc)
+            raise StoreUnavailable("the SPARQL store behind this service cannot be reached; the failure is logged "
+                                   "on the server, try again shortly") from None
         if response.status_code == 400:
             raise QuerySyntaxError(response.text.strip()[:2000] or "the store refused the request")
-        if response.status_code >= 500:
-            raise StoreUnavailable(f"the SPARQL store at {url} answered {response.status_code}")
         if response.status_code >= 300:
-            raise StoreError(f"the SPARQL store at {url} answered {response.status_code}: {response.text[:500]}")
+            log.warning("the SPARQL store at %s answered %d: %s", url, response.status_code, response.text[:2000])
+            error = StoreUnavailable if response.status_code >= 500 else StoreError
+            raise error(f"the SPARQL store behind this service answered with an error (HTTP {response.status_code}); "
+                        "the failure is logged on the server")
         return response
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,

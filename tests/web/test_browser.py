@@ -133,7 +133,11 @@ def test_named_query_then_item_page(server, page):
     page.locator(f'#results-table a[href="{ITEM_6}"]').first.click()
     page.wait_for_url(server + ITEM_6)
     page.wait_for_load_state()
-    assert "社会保险经办条例" in page.locator("body").inner_text(), "item 6's page shows its instruments"
+    # the legal-basis field links the instrument (the raw source line, shown too, only names it)
+    basis = page.locator(f'tr.f-legalBasis a[href="{INSTRUMENT}"]')
+    assert basis.count() == 1, "item 6's legal basis links 社会保险经办条例"
+    assert "社会保险经办条例" in basis.inner_text()
+    assert page.locator(f'#citations a[href="{INSTRUMENT}"]').count() >= 1, "and so does its citation"
     shoot(page, "item")
 
 
@@ -195,3 +199,32 @@ def test_linked_data_pages(server, page, name, path, text):
     assert response.status == 200, f"{path} answers {response.status}"
     assert text in page.locator("body").inner_text()
     shoot(page, name)
+
+
+def test_api_page_works_offline(server, browser):
+    """/api lists the operations with nothing from the network: requests to other sites are refused."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    elsewhere: list[str] = []
+
+    def only_here(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_here)
+    page = context.new_page()
+    try:
+        response = page.goto(server + "/api")
+        assert response.status == 200
+        page.wait_for_load_state("networkidle")
+        operations = page.locator("article.operation")
+        assert operations.count() >= 10
+        named = page.locator("article.operation", has_text="/queries/{name}")
+        assert named.count() == 1 and named.locator("table.params code", has_text="name").count() == 1
+        assert page.locator("article.operation code.method", has_text="POST").count() >= 1  # POST /sparql
+        assert not elsewhere, f"/api asked other sites for {elsewhere}"
+        shoot(page, "api")
+    finally:
+        context.close()

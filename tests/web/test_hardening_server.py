@@ -123,6 +123,7 @@ def test_requests_h11_cannot_read_get_the_one_error_shape(server):
     answer = raw(server.port, b"NOT HTTP AT ALL\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head and b'"status": 400' in body
+    assert b"NOT HTTP AT ALL" in body and b"bytearray" not in body and b"b'" not in body  # h11's reason, as text
     # a long URL that h11 does read is refused by the app: 414 in the same shape
     r = httpx.get(server.url + "/sparql", params={"query": "#" + "x" * 40_000})
     assert r.status_code == 414 and r.json()["error"]["status"] == 414
@@ -142,6 +143,30 @@ def test_the_server_and_its_workers_go_together(server_process, free_port, zwgk_
         wait_for(lambda: not any(alive(pid) for pid in workers), seconds=15)  # each worker watches its server
     finally:
         srv.stop()
+
+
+def test_x_forwarded_for_does_not_reset_the_rate_limit_and_the_token_stays_out_of_ps(
+        server_process, free_port, zwgk_command, monkeypatch):
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local client could pose as a new
+    # address on each request. Here proxy headers are off (no --forwarded-allow-ips).
+    secret = "env-token-5d81b0"
+    monkeypatch.setenv("ZWGK_UPDATE_TOKEN", secret)
+    port = free_port()
+    with server_process([*zwgk_command, "serve", "--port", port, "--rate-limit", "4", "--query-workers", "0"],
+                        port) as srv:
+        cmdline = Path(f"/proc/{srv.proc.pid}/cmdline").read_bytes()
+        assert secret.encode() not in cmdline
+        insert = b'INSERT DATA { <http://example.org/s> <http://example.org/p> "from the environment" }'
+        r = httpx.post(srv.url + "/sparql", content=insert, timeout=30,
+                       headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {secret}"})
+        assert r.status_code == 204, r.text  # the token of ZWGK_UPDATE_TOKEN
+        statuses = [httpx.get(srv.url + "/queries", timeout=10).status_code for _ in range(6)]
+        assert statuses[-1] == 429, statuses
+        for forwarded in ("203.0.113.7", "198.51.100.9, 203.0.113.8"):
+            r = httpx.get(srv.url + "/queries", headers={"X-Forwarded-For": forwarded}, timeout=10)
+            assert r.status_code == 429, forwarded
+            assert "127.0.0.1" in r.json()["error"]["message"]
+        assert secret not in srv.output()
 
 
 # ------------------------------------------------------------------ tokens and rebuilds

@@ -257,7 +257,7 @@ def test_item_page_shows_all_fields(client):
     text = client.get(f"/id/{ITEM6}", headers={"Accept": "text/html"}).text
     for needle in ("企业社会保险登记", "公开事项信息形成或者变更之日起20个工作日内公开", "0902-2321695",
                    "哈密市人力资源和社会保障局", "政务服务中心", "市级", "主动", "全社会",
-                   "监督投诉渠道", "《社会保险经办条例》（中华人民共和国国务院令第765号）", "number+title",
+                   "监督投诉渠道", "《社会保险经办条例》（中华人民共和国国务院令 第765号）", "number+title",
                    "国务院令 第711号"):  # the last one is in the raw source line
         assert needle in text, needle
     # every IRI is a link to its page
@@ -396,3 +396,57 @@ def test_same_description_on_the_rdflib_backend(client):
         assert isomorphic(parse(other.get(path)), parse(client.get(path))), path
     page = other.get(f"/id/{HANDLING}", headers={"Accept": "text/html"}).text
     assert re.findall(r'data-item="(\d+)"', page) == ["6", "9", "30", "31", "32", "33", "34", "37"]
+
+
+# ---------------------------------------------------------------- links into a resource, in its RDF
+
+@pytest.mark.parametrize("path, link, subject", [
+    (CATALOG, ZWGK.inCatalog, ITEM6),  # a catalog's RDF lists its items
+    (HANDLING, ZWGK.legalBasis, ITEM6),  # an instrument's, the items citing it
+    ("channel/government-website", ZWGK.disclosureChannel, f"{CATALOG}/item/1"),  # a channel's, the items on it
+    ("level/county", ZWGK.disclosureLevel, ITEM6),  # a code-list concept's, the items using it
+    ("agency/hami-hrss", ZWGK.responsibleAgency, ITEM6),  # an agency's, its items
+])
+def test_rdf_has_the_links_into_the_resource(client, path, link, subject):
+    for accept in ("text/turtle", "application/ld+json"):
+        g = parse(client.get(f"/id/{path}", headers={"Accept": accept}))
+        assert (URIRef(ID + subject), link, URIRef(ID + path)) in g, (path, accept)
+
+
+def test_the_instrument_rdf_has_every_citing_item(client):
+    g = parse(client.get(f"/id/{HANDLING}.ttl"))
+    citing = sorted(int(str(s).rsplit("/", 1)[1]) for s in g.subjects(ZWGK.legalBasis, URIRef(ID + HANDLING)))
+    assert citing == [6, 9, 30, 31, 32, 33, 34, 37]
+
+
+def test_links_in_are_bounded(client):
+    from zwgk.web import linked
+
+    assert "LIMIT 10000" in linked.INCOMING_RDF
+    g = parse(client.get(f"/id/{CATALOG}.nt"))
+    assert len(set(g.subjects(ZWGK.inCatalog, URIRef(ID + CATALOG)))) == 75
+
+
+# ---------------------------------------------------------------- --load with named graphs
+
+def test_a_resource_only_in_a_named_graph_is_served_with_load(tmp_path):
+    data = tmp_path / "data.trig"
+    data.write_text(
+        '<https://w3id.org/zwgk/id/thing/0> <http://www.w3.org/2004/02/skos/core#prefLabel> "零"@zh .\n'
+        '<https://example.org/g> {\n'
+        '  <https://w3id.org/zwgk/id/thing/1> <http://www.w3.org/2004/02/skos/core#prefLabel> "一"@zh ;\n'
+        '      <http://www.w3.org/2004/02/skos/core#related> <https://w3id.org/zwgk/id/thing/0> .\n'
+        '}\n', encoding="utf-8")
+    for store in ("oxigraph", "rdflib"):
+        settings = Settings(store=store, load=(data,))
+        state = AppState.open(settings, Project(ROOT))
+        assert not state.backend.union_default_graph  # /sparql keeps the named graph apart
+        client = TestClient(create_app(settings, state))
+        r = client.get("/id/thing/1", headers={"Accept": "text/turtle"})
+        assert r.status_code == 200, (store, r.text)
+        assert (URIRef(ID + "thing/1"), SKOS.prefLabel, Literal("一", lang="zh")) in parse(r)
+        assert "一" in client.get("/id/thing/1", headers={"Accept": "text/html"}).text
+        # the resource in the default graph has its link from the named graph
+        g = parse(client.get("/id/thing/0", headers={"Accept": "text/turtle"}))
+        assert (URIRef(ID + "thing/1"), SKOS.related, URIRef(ID + "thing/0")) in g, store
+        assert "thing/1" in client.get("/id/thing/").text

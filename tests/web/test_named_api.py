@@ -48,3 +48,38 @@ def test_html_error_page_for_browsers(client):
     r = client.get("/queries/nope", headers={"Accept": "text/html"})
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "no named query" in r.text
+
+
+# ------------------------------------------------------------------ conditional requests
+
+URL = "/queries/items-citing?instrument=%E5%9B%BD%E5%8A%A1%E9%99%A2%E4%BB%A4765%E5%8F%B7"
+TYPES = ("text/csv", "application/sparql-results+json", "application/sparql-results+xml")
+
+
+def test_each_representation_has_its_own_etag(client):
+    answers = {t: client.get(URL, headers={"Accept": t}) for t in TYPES}
+    assert all(r.status_code == 200 and r.headers["last-modified"] for r in answers.values())
+    assert len({r.headers["etag"] for r in answers.values()}) == len(TYPES)
+    # each validator stands for its own representation only
+    csv_tag = answers["text/csv"].headers["etag"]
+    again = client.get(URL, headers={"Accept": "text/csv", "If-None-Match": csv_tag})
+    assert again.status_code == 304 and again.headers["etag"] == csv_tag and again.content == b""
+    assert client.get(URL, headers={"Accept": "application/sparql-results+json", "If-None-Match": csv_tag}).status_code == 200
+    assert client.get(URL + "&format=csv", headers={"If-None-Match": f"W/{csv_tag}, \"x\""}).status_code == 304
+
+
+def test_if_modified_since(client):
+    modified = client.get(URL, headers={"Accept": "text/csv"}).headers["last-modified"]
+    assert client.get(URL, headers={"Accept": "text/csv", "If-Modified-Since": modified}).status_code == 304
+    assert client.get(URL, headers={"Accept": "text/csv", "If-Modified-Since": "Thu, 01 Jan 1970 00:00:00 GMT"}).status_code == 200
+
+
+def test_bad_parameters_are_400_even_with_a_validator(client):
+    r = client.get("/queries/items-citing", params={"instrument": "无此文件"}, headers={"If-None-Match": "*"})
+    assert r.status_code == 400 and "无此文件" in r.json()["error"]["message"]
+
+
+def test_head(client):
+    get, head = client.get(URL, headers={"Accept": "text/csv"}), client.head(URL, headers={"Accept": "text/csv"})
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == get.headers["etag"]
+    assert client.head("/queries").status_code == 200

@@ -1,5 +1,8 @@
 """Dumps, the JSON-LD context and the VoID/DCAT description."""
 
+from email.utils import formatdate, parsedate_to_datetime
+
+import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDF
@@ -47,3 +50,55 @@ def test_void(client):
 def test_cors_on_reads(client):
     r = client.get("/queries", headers={"Origin": "https://example.org"})
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+# ------------------------------------------------------------------ validators per representation
+
+def test_void_has_one_etag_per_format_and_304_only_on_its_own(client):
+    ttl = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    jsonld = client.get("/.well-known/void", headers={"Accept": "application/ld+json"})
+    assert ttl.status_code == jsonld.status_code == 200
+    assert ttl.headers["etag"] != jsonld.headers["etag"]
+    same = client.get("/.well-known/void", headers={"Accept": "text/turtle", "If-None-Match": ttl.headers["etag"]})
+    assert same.status_code == 304 and same.headers["etag"] == ttl.headers["etag"] and "Accept" in same.headers["vary"]
+    # the Turtle's validator does not stand for the JSON-LD or the N-Triples
+    for accept in ("application/ld+json", "application/n-triples"):
+        other = client.get("/.well-known/void", headers={"Accept": accept, "If-None-Match": ttl.headers["etag"]})
+        assert other.status_code == 200 and other.content, accept
+
+
+def test_void_modified_is_a_date_time(client):
+    from rdflib import XSD
+    from rdflib.namespace import DCTERMS
+
+    g = Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).text, format="turtle")
+    ds = next(g.subjects(RDF.type, URIRef(VOID + "Dataset")))
+    modified = g.value(ds, DCTERMS.modified)
+    assert modified.datatype == XSD.dateTime
+    assert modified.toPython().tzinfo is not None  # a date-time, read back as one
+
+
+@pytest.mark.parametrize("path", ["/dumps/zwgk.ttl", "/dumps/zwgk.nt", "/context.jsonld", "/.well-known/void"])
+def test_if_modified_since(client, path):
+    r = client.get(path)
+    modified = r.headers["last-modified"]
+    assert client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
+    later = formatdate(parsedate_to_datetime(modified).timestamp() + 3600, usegmt=True)
+    assert client.get(path, headers={"If-Modified-Since": later}).status_code == 304
+    earlier = formatdate(parsedate_to_datetime(modified).timestamp() - 3600, usegmt=True)
+    assert client.get(path, headers={"If-Modified-Since": earlier}).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": "not a date"}).status_code == 200
+    # If-None-Match decides when both are sent (RFC 9110 §13.2.2)
+    assert client.get(path, headers={"If-Modified-Since": modified, "If-None-Match": '"other"'}).status_code == 200
+
+
+def test_dumps_have_one_etag_per_format(client):
+    tags = {client.get(f"/dumps/zwgk.{ext}").headers["etag"] for ext in ("ttl", "nt", "nq")}
+    assert len(tags) == 3
+
+
+@pytest.mark.parametrize("path", ["/context.jsonld", "/.well-known/void", "/dumps/zwgk.nq"])
+def test_head(client, path):
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"] and head.headers["etag"] == get.headers["etag"]

@@ -41,3 +41,86 @@ def test_sparql_agrees(store_client):
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == 75
     bad = store_client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
     assert bad.status_code == 400
+
+
+# ------------------------------------------------------------------ a remote store: no validators
+
+@pytest.fixture(scope="module")
+def remote_client(project):
+    """An app set to a remote store, whose queries the Hami graph answers in process (the
+    transport to a real remote server is tested in test_remote_store.py)."""
+    from zwgk.backends import OxigraphBackend
+
+    settings = Settings(store="remote", endpoint="http://127.0.0.1:9/unused")
+    state = AppState.open(settings, project)
+    assert state.etag == "" and state.last_modified == ""
+    backend = OxigraphBackend()
+    backend.load_file(project.nquads)
+    backend.union_default_graph = True
+    state.backend = backend
+    return TestClient(create_app(settings, state))
+
+
+@pytest.mark.parametrize("path", ["/queries/items-citing?instrument=%E5%9B%BD%E5%8A%A1%E9%99%A2%E4%BB%A4765%E5%8F%B7",
+                                  "/id/catalog/hami-2024-social-insurance", "/id/catalog/hami-2024-social-insurance.ttl",
+                                  "/.well-known/void", "/context.jsonld"])
+def test_a_remote_store_gets_no_validators(remote_client, path):
+    """Its data can change without the server knowing: an ETag or Last-Modified would keep stale answers in caches."""
+    r = remote_client.get(path)
+    assert r.status_code == 200
+    assert "etag" not in r.headers and "last-modified" not in r.headers
+    for condition in ({"If-None-Match": "*"}, {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}):
+        assert remote_client.get(path, headers=condition).status_code == 200, condition
+
+
+# ------------------------------------------------------------------ zwgk serve rebuilds a stale build
+
+def test_serve_rebuilds_when_an_input_changed(scratch_project, capsys):
+    import os
+
+    from zwgk.build import build
+    from zwgk.web.state import stale_inputs
+
+    project = scratch_project
+    build(project)
+    settings = Settings(query_workers=0)
+    AppState.open(settings, project)
+    assert "rebuilding" not in capsys.readouterr().err  # an up-to-date build is served as it is
+    # an edit to the ontology, made after the build
+    marker = "https://w3id.org/zwgk/id/test-marker"
+    with project.ontology.open("a", encoding="utf-8") as fh:
+        fh.write(f'\n<{marker}> <http://www.w3.org/2000/01/rdf-schema#label> "marker" .\n')
+    earlier = project.ontology.stat().st_mtime - 5  # the build is older than the edit, whatever the clock's grain
+    os.utime(project.nquads, (earlier, earlier))
+    assert stale_inputs(project) == [project.ontology]
+    state = AppState.open(settings, project)
+    err = capsys.readouterr().err
+    assert "ontology/zwgk.ttl changed since the last build: rebuilding" in err
+    assert state.backend.query(f"ASK {{ <{marker}> ?p ?o }}").results  # the new build is served
+    assert stale_inputs(project) == []
+
+
+def test_serve_rebuilds_after_a_source_or_registry_changed(scratch_project, monkeypatch, capsys):
+    """Which inputs count: the registries, the sources, the ontology (and shapes); not the queries."""
+    import os
+
+    from zwgk.web import state as state_module
+
+    project = scratch_project
+    project.build_dir.mkdir(parents=True)
+    project.nquads.write_text("", encoding="utf-8")
+    built = project.nquads.stat().st_mtime
+    inputs = state_module.build_inputs(project)
+    for path in inputs:
+        os.utime(path, (built - 10, built - 10))
+    assert project.data / "instruments.toml" in inputs and project.data / "sources" / "hami-2024-social-insurance.txt" in inputs
+    assert not any(p.suffix == ".rq" for p in inputs)
+    calls = []
+    monkeypatch.setattr(state_module, "build", lambda p: calls.append(p))
+    assert state_module.ensure_built(project) is False and calls == []
+    for changed in (project.data / "instruments.toml", project.data / "sources" / "hami-2024-social-insurance.txt"):
+        os.utime(changed, (built + 10, built + 10))
+        assert state_module.ensure_built(project) is True
+        assert str(changed.relative_to(project.root)) in capsys.readouterr().err
+        os.utime(changed, (built - 10, built - 10))
+    assert len(calls) == 2

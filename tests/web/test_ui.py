@@ -241,3 +241,56 @@ def test_no_report(state):
 def test_no_summary(state):
     r = client_with(state, summary={}).get("/")
     assert r.status_code == 200 and "No build summary" in r.text
+
+
+# ---------------------------------------------------------------- the API page, HEAD, operation ids
+
+def test_the_api_page_lists_every_operation_and_loads_nothing_from_elsewhere(client):
+    r = client.get("/api")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = Page(r.text)
+    external = [a.get("src") or a.get("href") for t, a in page.elements
+                if re.match(r"^(https?:)?//", a.get("src") or a.get("href") or "") and t in ("script", "link", "img")]
+    assert not external, f"/api loads {external}"
+    assert not [a for t, a in page.elements if t == "script" and not a.get("src")], "no inline script (the CSP forbids it)"
+    assert "cdn" not in r.headers["content-security-policy"] and "https:" not in r.headers["content-security-policy"]
+    schema = client.get("/openapi.json").json()
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            assert page.find("article", id=op["operationId"]), f"{method.upper()} {path} is not on /api"
+    named = page.texts.get("run_query_queries__name__get", "")
+    assert "/queries/{name}" in named and "format" in named  # an operation with its parameters
+
+
+def test_operation_ids_are_unique_and_name_their_method(client):
+    schema = client.get("/openapi.json").json()
+    ops = [(method, op["operationId"]) for item in schema["paths"].values() for method, op in item.items()]
+    ids = [i for _, i in ops]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert all(method != "head" for method, _ in ops)
+    assert all(not i.endswith("_head") for i in ids)
+
+
+EXAMPLES = {"{name}": "items-citing", "{ext}": "ttl", "{instrument}": "social-insurance-handling-regulation",
+            "{path}": "catalog/hami-2024-social-insurance"}
+GETS = ["/", "/report", "/report.json", "/queries", "/queries/items-citing", "/context.jsonld", "/.well-known/void",
+        "/dumps/zwgk.ttl", "/sparql", "/ontology", "/id/catalog/hami-2024-social-insurance", "/impact/social-insurance-handling-regulation",
+        "/diff", "/compare", "/id", "/id/", "/api", "/openapi.json", "/static/ui.js", "/ontology.ttl", "/id/instrument/",
+        "/queries/items-citing?instrument=%E5%9B%BD%E5%8A%A1%E9%99%A2%E4%BB%A4765%E5%8F%B7"]
+
+
+def test_the_head_test_covers_every_get_operation(client):
+    for path, item in client.get("/openapi.json").json()["paths"].items():
+        if "get" in item:
+            for key, value in EXAMPLES.items():
+                path = path.replace(key, value)
+            assert path in GETS, f"add {path} to GETS"
+
+
+@pytest.mark.parametrize("path", GETS)
+def test_every_get_answers_head(client, path):
+    get = client.get(path, follow_redirects=False)
+    head = client.head(path, follow_redirects=False)
+    assert head.status_code == get.status_code != 405, path
+    assert head.content == b""
+    assert head.headers.get("content-type") == get.headers.get("content-type")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
+import warnings
 
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.routing import APIRoute
+from starlette.routing import Match
 
 from .. import __version__
 from ..backends import OxigraphBackend
 from . import compare, errors, impact, linked, named, publish, sparql, ui
-from .limits import RateLimit, ReadOnlyCORS, RequestLimits, SecurityHeaders, docs_policy
+from .limits import RateLimit, ReadOnlyCORS, RequestLimits, SecurityHeaders
 from .pool import QueryPool
 from .settings import Settings
 from .state import AppState
@@ -35,7 +38,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         title="zwgk",
         version=__version__,
         description="Standard disclosure catalogs (政务公开标准目录) as linked data: SPARQL 1.1 endpoint, named queries, pages.",
-        docs_url="/api",
+        docs_url=None,  # /api is our own page (ui.py): Swagger UI loads its scripts from a CDN
+        generate_unique_id_function=operation_id,
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -43,7 +47,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.state.zwgk = state
     app.state.query_pool = pool
     errors.install(app)
-    # outermost last: security headers on every answer, then CORS, the rate limit and the size limits
+    # outermost last: security headers on every answer, then CORS, the rate limit and the size limits;
+    # innermost, HEAD wherever GET works
+    app.add_middleware(HeadAsGet, router=app.router)
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
     app.add_middleware(
@@ -53,10 +59,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         allow_headers=["Accept", "Content-Type"],
         expose_headers=["ETag", "Last-Modified", "Link", "Content-Type", "Retry-After"],
     )
-    docs = get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI",
-                               oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
-                               init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)
-    app.add_middleware(SecurityHeaders, policies={app.docs_url: docs_policy(docs.body)})
+    app.add_middleware(SecurityHeaders)  # one policy for every page: scripts and styles from this server only
     shape = errors.ERROR_RESPONSES  # the one error shape, documented in the OpenAPI of every route
     app.include_router(sparql.router(state, pool), responses=shape)
     app.include_router(named.router(state), responses=shape)
@@ -65,4 +68,53 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(compare.router(state), responses=shape)  # /compare?a=&b=
     app.include_router(linked.router(state), responses=shape)
     app.include_router(ui.router(state), responses=shape)
+    app.openapi = lambda: openapi_without_head(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id, named after its method other than HEAD (FastAPI's default takes
+    whichever method its set yields first, so a GET+HEAD route could be named ``…_head``)."""
+    methods = sorted(route.methods - {"HEAD"}) or ["HEAD"]
+    return re.sub(r"\W", "_", f"{route.name}{route.path_format}") + "_" + methods[0].lower()
+
+
+def openapi_without_head(app: FastAPI) -> dict:
+    """The OpenAPI description without the HEAD twins of GET operations, so each operation
+    id names one operation; ``/api`` says that every GET answers HEAD too."""
+    if app.openapi_schema is None:
+        with warnings.catch_warnings():
+            # a GET+HEAD route yields two operations with one id; the HEAD one is dropped below
+            warnings.filterwarnings("ignore", message="Duplicate Operation ID")
+            schema = FastAPI.openapi(app)
+        for item in schema.get("paths", {}).values():
+            if "get" in item:
+                item.pop("head", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+class HeadAsGet:
+    """HEAD wherever GET works (RFC 9110 §9.3.2): a HEAD request that no route takes is
+    answered as its GET, without the body. Routes that take HEAD themselves (and skip
+    making the body) get it unchanged."""
+
+    def __init__(self, app, *, router):
+        self.app = app
+        self.router = router
+
+    def takes_head(self, scope) -> bool:
+        return any(route.matches(scope)[0] == Match.FULL for route in self.router.routes)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD" or self.takes_head(scope):
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)

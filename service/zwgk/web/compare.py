@@ -30,6 +30,7 @@ from ..queries import QueryError, rows
 from .errors import BadRequest, NotFound, ServiceUnavailable, wants_html
 from .negotiation import HTML, REPORT_ALIASES, REPORT_JSON, choose
 from .pages import environment, page_href
+from .respond import validators
 
 FORMATS = (HTML, REPORT_JSON)
 CATALOG_BASE = BASE + "catalog/"
@@ -163,8 +164,8 @@ def router(state) -> APIRouter:
         media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
         headers = {"Vary": "Accept",
                    "Link": ", ".join(f'<{x["url"]}>; rel="alternate"; type="{x["media_type"]}"' for x in links)}
-        if state.etag and status == 200:
-            headers["ETag"] = f'"{state.etag.strip(chr(34))}-{fmt.name}"'
+        if status == 200:
+            headers |= validators(state, fmt.name)
         data = body.encode("utf-8")
         if request.method == "HEAD":
             return Response(status_code=status, media_type=media, headers=headers | {"Content-Length": str(len(data))})

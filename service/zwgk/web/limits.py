@@ -4,15 +4,18 @@
   body larger than ``max_request_bytes`` is 413, whether its Content-Length
   says so or it streams past the limit.
 * ``ReadOnlyCORS``: CORS for reads; a preflight for a write is refused (403).
+  A SPARQL query is a read whatever its method: preflights for GET and POST
+  on ``/sparql`` and ``/queries`` pass, with the headers Accept, Content-Type
+  and X-Requested-With (never Authorization, which updates need); an update
+  sent from another site's page is refused by ``/sparql`` itself.
 * ``RateLimit``: at most ``rate_limit`` requests a minute from one client
   address (a token bucket: bursts of up to as many), 429 with ``Retry-After``
   past it. Off when the setting is 0 (the default).
 * ``SecurityHeaders``: every response says ``X-Content-Type-Options: nosniff``,
   may not be framed (``X-Frame-Options: DENY``, CSP ``frame-ancestors 'none'``)
   and carries a Content-Security-Policy that allows scripts, styles and images
-  from this server only: no inline script, no inline style, no plug-ins. The
-  one page with an inline script, FastAPI's ``/api`` (Swagger UI, loaded from
-  its CDN), gets that script's hash and the CDN, and nothing more.
+  from this server only: no inline script, no inline style, no plug-ins. Every
+  page follows it, ``/api`` too (drawn on the server, ``ui.py``: no CDN).
 
 Every refusal uses the one error shape (``errors.error_response``). The query
 time limit and the result size limit live with the queries (``pool.py``,
@@ -28,6 +31,7 @@ import re
 import threading
 import time
 
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -151,20 +155,57 @@ class RateLimit:
 
 
 class ReadOnlyCORS(CORSMiddleware):
-    """Starlette's CORS middleware, open to reads only, whose refused preflights
-    (a cross-origin POST, PUT or DELETE: an update or any other write) use the one
-    error shape with 403 instead of a plain-text 400."""
+    """Starlette's CORS middleware (origins from the cors_origins setting, simple
+    responses), with its own preflights: open to reads only, by path, and refused
+    in the one error shape with 403 instead of a plain-text 400."""
 
-    def preflight_response(self, request_headers) -> Response:
-        response = super().preflight_response(request_headers)
-        if response.status_code < 400:
-            return response
-        method = request_headers.get("access-control-request-method", "?")
-        message = (f"cross-origin {method} requests are not allowed here: CORS is open to reads only "
-                   f"({', '.join(m for m in self.allow_methods if m != 'OPTIONS')}); updates and other writes are "
-                   "refused from other sites, and cross-origin clients query with GET")
-        if not self.is_allowed_origin(request_headers.get("origin", "")):
-            message = f"the origin {request_headers.get('origin')} is not allowed by the cors_origins setting"
+    READ_METHODS = ("GET", "HEAD")
+    QUERY_METHODS = ("GET", "HEAD", "POST")  # a SPARQL query by POST (application/sparql-query, a form) is a read
+    QUERY_PATHS = ("/sparql", "/queries")
+    HEADERS = ("accept", "accept-language", "content-language", "content-type", "x-requested-with")
+    MAX_AGE = "600"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight(headers, scope.get("path", ""))
+                return await response(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
+    def methods_for(self, path: str) -> tuple[str, ...]:
+        queries = any(path == p or path.startswith(p + "/") for p in self.QUERY_PATHS)
+        return self.QUERY_METHODS if queries else self.READ_METHODS
+
+    def preflight(self, headers: Headers, path: str) -> Response:
+        origin = headers["origin"]
+        method = headers["access-control-request-method"].strip().upper()
+        asked = [h.strip().lower() for h in headers.get("access-control-request-headers", "").split(",") if h.strip()]
+        methods = self.methods_for(path)
+        if not self.is_allowed_origin(origin):
+            return self.refuse(f"the origin {origin} is not allowed by the cors_origins setting "
+                               "(zwgk serve --cors-origin)")
+        if method not in methods:
+            return self.refuse(f"cross-origin {method} requests are not allowed on {path}: CORS is open to reads only "
+                               f"({', '.join(methods)}); updates and other writes are refused from other sites")
+        extra = [h for h in asked if h not in self.HEADERS]
+        if extra:
+            return self.refuse(f"the header {extra[0]} is not allowed in cross-origin requests (allowed: Accept, "
+                               "Content-Type, X-Requested-With): CORS is open to reads only, and updates, which need "
+                               "Authorization, are refused from other sites")
+        if "access-control-request-private-network" in headers:
+            return self.refuse("requests from public sites to this server on a private network are not allowed")
+        allowed = {
+            "Access-Control-Allow-Origin": "*" if self.allow_all_origins else origin,
+            "Access-Control-Allow-Methods": ", ".join(methods),
+            "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Language, Content-Type, X-Requested-With",
+            "Access-Control-Max-Age": self.MAX_AGE,
+            "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        }
+        return Response(b"OK", status_code=200, media_type="text/plain", headers=allowed)
+
+    @staticmethod
+    def refuse(message: str) -> Response:
         return Response(errors.error_json_bytes(403, "Forbidden", message), status_code=403,
                         media_type="application/json", headers={"Vary": "Origin"})
 
@@ -173,7 +214,6 @@ class ReadOnlyCORS(CORSMiddleware):
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -181,14 +221,6 @@ def script_hashes(page: bytes) -> list[str]:
     """CSP source expressions (``'sha256-…'``) of the inline scripts of a page."""
     return ["'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode("ascii") + "'"
             for m in _INLINE_SCRIPT.finditer(page)]
-
-
-def docs_policy(docs_page: bytes) -> str:
-    """The policy of the Swagger UI page: its own inline script by hash, its CDN, nothing else."""
-    scripts = " ".join(["'self'", SWAGGER_CDN, *script_hashes(docs_page)])
-    return (f"default-src 'self'; script-src {scripts}; style-src 'self' {SWAGGER_CDN}; "
-            "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
-            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 class SecurityHeaders:

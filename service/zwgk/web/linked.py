@@ -35,8 +35,14 @@ an item's citations, elements, corrections and source row
 ``prov:wasDerivedFrom``), an instrument's versions (``zwgk:version``), a
 catalog's source file (``zwgk:sourceFile``) — plus the ``rdfs:label``,
 ``skos:prefLabel`` and ``dct:title`` of every resource these triples link to.
-It is built with one SPARQL CONSTRUCT on the store backend (the IRI is bound,
-never spliced into the query text) and written by pyoxigraph's serializers.
+Then the links into it: every triple ``?s ?p <X>`` whose subject is an IRI
+(the items of a catalog by ``zwgk:inCatalog``, the items citing an instrument
+by ``zwgk:legalBasis`` and their citations by ``zwgk:citesInstrument``, the
+items of an agency, a channel or a code-list concept), at most
+``INCOMING_TRIPLES`` (10,000) of them. It is built with SPARQL CONSTRUCTs on the
+store backend (the IRI is bound, never spliced into the query text) over the
+union of all graphs, also when files served with ``--load`` keep their named
+graphs apart, and written by pyoxigraph's serializers.
 The HTML page is drawn from the same description (plus queries for the
 resources that link to it, e.g. the items citing an instrument).
 
@@ -48,7 +54,8 @@ Headers
 Every answer carries ``Link`` alternates (``</id/X.ttl>; rel="alternate";
 type="text/turtle"``, …, and ``rel="canonical"`` for the IRI), an ``ETag``
 per representation (the data version from ``state.etag`` plus the format)
-and ``Last-Modified``. ``If-None-Match`` (or ``If-Modified-Since``) that
+and ``Last-Modified``, except on a remote store, whose data may change
+without the server knowing (no validators, never 304). ``If-None-Match`` (or ``If-Modified-Since``) that
 matches is answered 304. HTML pages also carry ``<link rel="alternate">``
 elements for Turtle, JSON-LD, N-Triples and RDF/XML.
 
@@ -66,21 +73,20 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from ..backends import GRAPH_FORMATS, OxigraphOutcome, RemoteBackend
+from ..backends import GRAPH_FORMATS, OxigraphBackend, OxigraphOutcome, RdflibBackend, RemoteBackend, StoreError
 from . import svg
 from .impact import impact_views
 from .errors import NotFound
 from .negotiation import PAGE, Format, choose
 from .pages import (DCT, ELI, ONTOLOGY, OWL, PREFIXES, PROV, RDF, RDFS, SKOS, ZWGK, Graph, View,
                     bilingual, environment, local_name, sort_key)
-from .respond import content_type
+from .respond import content_type, not_modified, not_modified_response, validators
 
 FORMATS = {f.name: f for f in PAGE}
 SUFFIXES = {f".{f.extension}": f for f in PAGE}  # .html .ttl .nt .jsonld .rdf
@@ -156,6 +162,10 @@ WHERE {
 
 INCOMING_CAP = 2000
 
+# the links into a resource, in its RDF: ?s ?p <r> for every named ?s, at most this many
+INCOMING_TRIPLES = 10_000
+INCOMING_RDF = f"""CONSTRUCT {{ ?s ?p ?r }} WHERE {{ ?s ?p ?r . FILTER(isIRI(?s) && ?s != ?r) }} LIMIT {INCOMING_TRIPLES}"""
+
 # zwgk:confidence codes (see the property's definition in the ontology)
 CONFIDENCE = {
     "V": ("已核实", "verified from the text or an official notice"),
@@ -193,7 +203,12 @@ class Data:
                 row = " ".join(str(t) for t in terms.values())
                 text = re.sub(r"\bWHERE\s*\{", lambda m: m.group(0) + f" VALUES ({names}) {{ ({row}) }}", text, count=1)
             return self.backend.query(text)
-        return self.backend.query(text, substitutions={ox.Variable(k): t for k, t in terms.items()} or None)
+        substitutions = {ox.Variable(k): t for k, t in terms.items()} or None
+        if isinstance(self.backend, OxigraphBackend) and not self.backend.union_default_graph:
+            return _oxigraph_union_query(self.backend, text, substitutions)
+        if isinstance(self.backend, RdflibBackend) and not self.backend.union_default_graph:
+            return _rdflib_union(self.backend).query(text, substitutions=substitutions)
+        return self.backend.query(text, substitutions=substitutions)
 
     def construct(self, text: str, **bind) -> list:
         outcome = self._run(text, bind)
@@ -226,6 +241,10 @@ class Data:
 
     def describe_ontology(self) -> Graph:
         return Graph(self.construct(ONTOLOGY_DESCRIBE, r=ONTOLOGY))
+
+    def links_in(self, iri: str) -> list:
+        """The triples that link to ``iri`` (``?s ?p <iri>``, named subjects), at most ``INCOMING_TRIPLES``."""
+        return self.construct(INCOMING_RDF, r=iri)
 
     def incoming(self, iri: str, skip: tuple[str, ...] = ()) -> Graph:
         skipped = ", ".join(f"<{p}>" for p in (*skip, ZWGK + "__none__"))
@@ -262,25 +281,6 @@ def router(state) -> APIRouter:
         return View(graph, base(), term_info())
 
     # ------------------------------------------------------------------ responses
-    def representation_etag(fmt: Format) -> str:
-        core = state.etag.removeprefix("W/").strip('"')
-        return f'"{core}-{fmt.name}"' if core else ""
-
-    def not_modified(request: Request, etag: str) -> bool:
-        inm = request.headers.get("if-none-match")
-        if inm is not None:
-            if not etag:
-                return False
-            tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
-            return "*" in tags or etag in tags
-        ims = request.headers.get("if-modified-since")
-        if ims and state.last_modified:
-            try:
-                return parsedate_to_datetime(state.last_modified) <= parsedate_to_datetime(ims)
-            except (TypeError, ValueError):
-                return False
-        return False
-
     def link_header(alternates: list[Alternate], canonical: str | None) -> str:
         parts = [f'<{a.url}>; rel="alternate"; type="{a.fmt.media_type}"' for a in alternates]
         if canonical:
@@ -296,19 +296,14 @@ def router(state) -> APIRouter:
                negotiated: bool, make_graph, make_html) -> Response:
         """The response for one resource in ``fmt``: 304 when the client has it,
         else RDF from ``make_graph()`` or HTML from ``make_html()``."""
-        etag = representation_etag(fmt)
-        headers = {"Link": link_header(alternates, canonical)}
-        if etag:
-            headers["ETag"] = etag
-        if state.last_modified:
-            headers["Last-Modified"] = state.last_modified
+        headers = {"Link": link_header(alternates, canonical)} | validators(state, fmt.name)
         if negotiated:
             headers["Vary"] = "Accept"
         own = next((a.url for a in alternates if a.fmt.name == fmt.name), None)
         if own:
             headers["Content-Location"] = own
-        if not_modified(request, etag):
-            return Response(status_code=304, headers=headers)
+        if not_modified(request, headers):
+            return not_modified_response(headers)
         if fmt.name == "html":
             body = make_html(alternates).encode("utf-8")
         else:
@@ -374,13 +369,16 @@ def router(state) -> APIRouter:
         stem = "/id/" + iri[len(base()):]
         holder: dict = {}
 
-        def graph() -> Graph:
+        def description() -> Graph:
             if "g" not in holder:
                 holder["g"] = data.describe(iri)
             return holder["g"]
 
-        def html(alternates):
-            return render_resource(iri, graph(), alternates)
+        def graph() -> Graph:  # the RDF: the description and the links into the resource
+            return Graph([*description().triples, *data.links_in(iri)])
+
+        def html(alternates):  # the page queries what links here itself, grouped for reading
+            return render_resource(iri, description(), alternates)
 
         return answer(request, fmt, suffix_alternates(stem), iri, forced is None, graph, html)
 
@@ -671,7 +669,8 @@ def router(state) -> APIRouter:
             if row["in_force"]:
                 events.append((row["in_force"], f"{name} 施行", "entry-into-force", href))
         if not versions:
-            for p, kind in ((ELI + "date_document", "promulgation"), (ELI + "first_date_entry_in_force", "entry-into-force")):
+            for p, kind in ((ELI + "date_document", "promulgation"), ("http://purl.org/dc/terms/issued", "promulgation"),
+                            (ELI + "first_date_entry_in_force", "entry-into-force")):
                 for d in g.objects(node, p):
                     events.append((d.value, v.label(node), kind, None))
         repeals = data.select(REPEALS, r=node.value)
@@ -994,6 +993,31 @@ def serialize(graph: Graph, fmt: Format, first: str | None) -> bytes:
                        for t in triples)}
         return ox.serialize(triples, format=rdf_format, prefixes=used)
     return ox.serialize(triples, format=rdf_format)
+
+
+def _oxigraph_union_query(backend: OxigraphBackend, text: str, substitutions: dict | None) -> OxigraphOutcome:
+    """A page query over the union of all graphs of an Oxigraph store whose default graph
+    is not that union (files served with ``--load``): a resource described only in a named
+    graph still has its page."""
+    try:
+        results = backend.store.query(text, substitutions=substitutions, use_default_graph_as_union=True)
+    except OSError as exc:
+        raise StoreError(str(exc)) from None
+    kind = ("boolean" if isinstance(results, ox.QueryBoolean) else
+            "graph" if isinstance(results, ox.QueryTriples) else "solutions")
+    return OxigraphOutcome(kind, results)
+
+
+def _rdflib_union(backend: RdflibBackend) -> RdflibBackend:
+    """A view of an rdflib store whose default graph is the union of all its graphs (same data)."""
+    view = backend.__dict__.get("_union_view")
+    if view is None:
+        from rdflib import Dataset as RdflibDataset
+
+        view = RdflibBackend.__new__(RdflibBackend)
+        view.ds = RdflibDataset(store=backend.ds.store, default_union=True)
+        backend.__dict__["_union_view"] = view
+    return view
 
 
 def label_graph(rows: list[dict]) -> Graph:

@@ -10,6 +10,11 @@ therefore runs on the event loop, which it holds for less than that; any other
 (a first run, a slow one, one that became slow) runs in a worker thread, so a
 heavy query never holds up other requests, and its slow run moves it to the
 thread pool for the next ``RECENT`` runs.
+
+Caching: an answer carries an ``ETag`` per representation (the data version
+and the format) and ``Last-Modified``; ``If-None-Match`` or
+``If-Modified-Since`` that match are answered 304 without running the query.
+On a remote store there are no validators (``respond.validators``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..queries import QueryError
 from .errors import BadRequest, NotFound
-from .respond import format_for_query, render
+from .respond import format_for_query, not_modified, not_modified_response, render, validators
 
 RESERVED = {"format"}
 INLINE_SECONDS = 0.002  # a query whose recent runs took less than this runs on the event loop
@@ -76,12 +81,20 @@ def router(state) -> APIRouter:
         if repeated:
             raise BadRequest(f"parameter {repeated[0]!r} is given more than once")
         fmt = format_for_query(request, query.text, request.query_params.get("format"))
-        headers = {"ETag": state.etag} if state.etag else None
+        runner = state.runner
+        try:
+            bound = runner.bind(query, values)  # bad parameters are 400 before any 304
+        except QueryError as exc:
+            raise BadRequest(str(exc)) from None
+        # validators per representation: the CSV and the JSON of one URL are different answers
+        headers = validators(state, fmt.name)
+        if not_modified(request, headers):  # the client has this answer: the query is not run
+            return not_modified_response({"Vary": "Accept"} | headers)
 
         def answer():
             t0 = time.perf_counter()
             try:
-                outcome = state.runner.run_named(query, values)
+                outcome = runner.run(query.text, bound)
             except QueryError as exc:
                 raise BadRequest(str(exc)) from None
             response = render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread

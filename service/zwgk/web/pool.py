@@ -17,6 +17,13 @@ query after a change (``invalidate()``, called after every update):
 * an on-disk store is checkpointed (``Store.backup``, hard links, cheap), and
   each worker opens the checkpoint read-only.
 
+An update (``Job.update``) is rehearsed on a worker the same way: applied to
+the worker's own copy of the data (for an on-disk store, a checkpoint taken for
+it alone and opened for writing), which the worker then drops. The server
+applies an update to the served store only after its rehearsal finished within
+the time limit, so a runaway update is stopped like a runaway query, and text
+that crashes the parser kills a worker, not the server.
+
 A worker writes the answer itself, in the format the server negotiated,
 through a writer that stops at ``max_result_bytes``: an answer is complete or
 refused, never cut short. Workers are fresh interpreters (nothing of the
@@ -82,6 +89,7 @@ class Source:
 
     generation: int
     kind: str  # "nquads" (a file to load in memory) | "oxigraph" (a store folder to open read-only)
+    #          | "scratch" (a store folder of one update's rehearsal, to open for writing)
     path: str
 
 
@@ -95,6 +103,7 @@ class Job:
     prefixes: dict = field(default_factory=dict)
     source: Source | None = None
     union: bool = False  # no protocol dataset: the default graph is the union of all graphs
+    update: bool = False  # an update to rehearse on the worker's copy of the data (nothing is written back)
 
 
 @dataclass(frozen=True)
@@ -150,12 +159,17 @@ def open_source(source: Source) -> OxigraphBackend:
     backend = OxigraphBackend()
     if source.kind == "oxigraph":
         backend.store = ox.Store.read_only(source.path)
+    elif source.kind == "scratch":
+        backend.store = ox.Store(source.path)
     else:
         backend.store.bulk_load(path=source.path, format=ox.RdfFormat.N_QUADS)
     return backend
 
 
 def answer(backend: OxigraphBackend, job: Job) -> Answer:
+    if job.update:
+        backend.update(job.text, job.base_iri)
+        return Answer("ok", "update")
     backend.union_default_graph = job.union
     outcome = backend.query(job.text, dataset=job.dataset, base_iri=job.base_iri, prefixes=job.prefixes or None)
     media = job.media.get(outcome.kind)
@@ -217,6 +231,8 @@ def worker_main(read_fd: int, write_fd: int, memory_mb: int, parent: int) -> Non
             reply = ("memory", "")
         except Exception as exc:  # handed to the server as a store failure
             reply = ("store", str(exc) or type(exc).__name__)
+        if job.update:  # the copy no longer matches its generation (a scratch store is closed before the reply)
+            backend = generation = None
         if reply[0] == "answer":
             a = reply[1]
             replies.send(("answer", a.status, a.kind, a.media_type))
@@ -301,6 +317,30 @@ class Snapshots:
     def invalidate(self) -> None:
         with self.lock:
             self.current = None
+
+    def scratch(self, backend: OxigraphBackend) -> Source | None:
+        """A writable checkpoint of an on-disk store for one update's rehearsal (None for an
+        in-memory store: a worker loads the N-Quads snapshot into its own memory); delete
+        it with ``discard`` once the worker has answered."""
+        if backend.path is None:
+            return None
+        with self.lock:
+            if self.folder is None:
+                self.folder = Path(tempfile.mkdtemp(prefix="zwgk-snapshots-"))
+            number = next(self.counter)
+        target = self.folder / f"scratch{number}"
+        try:
+            backend.store.flush()
+            backend.store.backup(str(target))
+        except OSError as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            raise StoreError(f"the data could not be copied to try the update: {exc}") from None
+        return Source(-number, "scratch", str(target))
+
+    @staticmethod
+    def discard(source: Source | None) -> None:
+        if source is not None and source.kind == "scratch":
+            shutil.rmtree(source.path, ignore_errors=True)
 
     def _take(self, backend: OxigraphBackend) -> Source:
         if self.folder is None:
@@ -419,7 +459,14 @@ class QueryPool:
         """Answer ``job`` on a worker by ``deadline`` (``time.monotonic()``), blocking."""
         if time.monotonic() >= deadline:
             raise PoolBusy()
-        job = dataclasses.replace(job, source=self.snapshots.source(backend))
+        scratch = self.snapshots.scratch(backend) if job.update else None
+        try:
+            return self._run(backend, dataclasses.replace(job, source=scratch or self.snapshots.source(backend)),
+                             deadline)
+        finally:
+            self.snapshots.discard(scratch)
+
+    def _run(self, backend: OxigraphBackend, job: Job, deadline: float) -> Answer:
         worker = self._acquire(deadline)
         try:
             worker.jobs.send(job)

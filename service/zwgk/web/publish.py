@@ -5,12 +5,17 @@
 * ``/.well-known/void``: a VoID + DCAT description of the dataset (triples,
   SPARQL endpoint, dumps, URI space, vocabularies), negotiated among RDF formats.
 
-Every answer carries ``ETag`` and ``Last-Modified`` (they change with the data)
-and honours ``If-None-Match`` with 304. Reads allow CORS (see ``app.py``).
+Every answer carries an ``ETag`` per representation (the data version and the
+format: the Turtle and the JSON-LD of ``/.well-known/void`` differ) and
+``Last-Modified``, and answers 304 to an ``If-None-Match`` that matches it or,
+without one, an ``If-Modified-Since`` not older than the data. On a remote
+store there are no validators (``respond.validators``). Reads allow CORS (see
+``app.py``).
 """
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 
 from fastapi import APIRouter, Request
@@ -22,7 +27,7 @@ from ..graph import BASE, PREFIXES, ZWGK
 from .errors import NotFound
 from .negotiation import RDF as RDF_FORMATS
 from .negotiation import choose
-from .respond import content_type
+from .respond import content_type, not_modified, not_modified_response, validators
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -34,20 +39,6 @@ DUMPS = {
     "trig": "application/trig",
     "nq": "application/n-quads",
 }
-
-
-def not_modified(request: Request, etag: str) -> bool:
-    inm = request.headers.get("if-none-match")
-    return bool(etag) and inm is not None and etag in [t.strip() for t in inm.split(",")]
-
-
-def cache_headers(state) -> dict[str, str]:
-    headers = {}
-    if state.etag:
-        headers["ETag"] = state.etag
-    if state.last_modified:
-        headers["Last-Modified"] = state.last_modified
-    return headers
 
 
 def jsonld_context(ontology: Graph) -> dict:
@@ -89,11 +80,12 @@ def router(state) -> APIRouter:
             return g.serialize(format="json-ld", context=context()["@context"], auto_compact=True, encoding="utf-8")
         return state.backend.dump(media)
 
-    @r.get("/context.jsonld", summary="The JSON-LD context of the zwgk vocabulary")
+    @r.api_route("/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of the zwgk vocabulary")
     def get_context(request: Request):
-        if not_modified(request, state.etag):
-            return Response(status_code=304, headers=cache_headers(state))
-        return JSONResponse(context(), media_type="application/ld+json", headers=cache_headers(state))
+        headers = validators(state, "context")
+        if not_modified(request, headers):
+            return not_modified_response(headers)
+        return JSONResponse(context(), media_type="application/ld+json", headers=headers)
 
     @r.api_route("/dumps/zwgk.{ext}", methods=["GET", "HEAD"], summary="The whole dataset as one file")
     def get_dump(ext: str, request: Request):
@@ -101,25 +93,26 @@ def router(state) -> APIRouter:
             raise NotFound(f"no dump zwgk.{ext}; dumps: " + ", ".join(f"zwgk.{e}" for e in DUMPS))
         if not hasattr(state.backend, "dump"):
             raise NotFound("dumps are not available on a remote store; use the store's own export")
-        headers = cache_headers(state) | {"Content-Disposition": f'attachment; filename="zwgk.{ext}"'}
-        if not_modified(request, state.etag):
-            return Response(status_code=304, headers=headers)
+        headers = validators(state, ext) | {"Content-Disposition": f'attachment; filename="zwgk.{ext}"'}
+        if not_modified(request, headers):
+            return not_modified_response(headers)
         body = b"" if request.method == "HEAD" else dump(ext)
         fmt = next(f for f in RDF_FORMATS if f.media_type == DUMPS[ext])
         return Response(body, media_type=content_type(fmt), headers=headers)
 
-    @r.get("/.well-known/void", summary="VoID and DCAT description of the dataset")
+    @r.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID and DCAT description of the dataset")
     def get_void(request: Request):
         fmt = choose(RDF_FORMATS[:4], request.headers.get("accept"), request.query_params.get("format"))
-        if not_modified(request, state.etag):
-            return Response(status_code=304, headers=cache_headers(state))
+        headers = {"Vary": "Accept"} | validators(state, fmt.name)
+        if not_modified(request, headers):
+            return not_modified_response(headers)
         root = str(request.base_url).rstrip("/")
         g = void_graph(state, root)
         if fmt.name == "jsonld":
             body = g.serialize(format="json-ld", auto_compact=True, encoding="utf-8")
         else:
             body = g.serialize(format={"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml"}[fmt.name], encoding="utf-8")
-        return Response(body, media_type=content_type(fmt), headers=cache_headers(state) | {"Vary": "Accept"})
+        return Response(body, media_type=content_type(fmt), headers=headers)
 
     return r
 
@@ -159,8 +152,9 @@ def void_graph(state, root: str) -> Graph:
             g.add((subset, DCTERMS.title, Literal(cat["title"], lang="zh")))
         if cat.get("triples") is not None:
             g.add((subset, VOID.triples, Literal(cat["triples"], datatype=XSD.integer)))
-    if state.last_modified:
-        g.add((ds, DCTERMS.modified, Literal(state.last_modified)))
+    modified = http_date_to_datetime(state.last_modified)
+    if modified is not None:
+        g.add((ds, DCTERMS.modified, Literal(modified.isoformat(), datatype=XSD.dateTime)))
     for ext, media in DUMPS.items():
         url = URIRef(f"{root}/dumps/zwgk.{ext}")
         dist = URIRef(f"{root}/.well-known/void#dump-{ext}")
@@ -174,6 +168,14 @@ def void_graph(state, root: str) -> Graph:
     g.add((service, DCAT.endpointURL, service))
     g.add((service, DCAT.servesDataset, ds))
     return g
+
+
+def http_date_to_datetime(text: str):
+    """An HTTP date (``Last-Modified``) as an aware datetime, or None."""
+    try:
+        return parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 __all__ = ["router", "jsonld_context", "void_graph"]

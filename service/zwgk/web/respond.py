@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
+
 from fastapi import Request
 from fastapi.responses import Response
 
@@ -46,3 +48,46 @@ def outcome_response(request: Request, outcome, override: str | None = None, hea
     # in the worker thread that ran the query, not in the thread that sends the body
     body = b"".join(outcome.serialize(fmt.media_type))
     return Response(body, media_type=content_type(fmt), headers=hdrs)
+
+
+# ------------------------------------------------------------------ conditional requests (RFC 9110 §13)
+
+def validators(state, variant: str = "") -> dict[str, str]:
+    """``ETag`` and ``Last-Modified`` of one representation: the data version (``state.etag``)
+    tagged with ``variant`` (the format's name), so the CSV and the JSON of one URL differ.
+
+    None on a remote store: its data changes without the server knowing, so any validator
+    would let caches keep a stale answer."""
+    if state.settings.store == "remote":
+        return {}
+    headers = {}
+    core = state.etag.removeprefix("W/").strip('"')
+    if core:
+        headers["ETag"] = f'"{core}-{variant}"' if variant else f'"{core}"'
+    if state.last_modified:
+        headers["Last-Modified"] = state.last_modified
+    return headers
+
+
+def not_modified(request: Request, headers: dict[str, str]) -> bool:
+    """Whether the client's copy is current, by the validators in ``headers``:
+    ``If-None-Match`` (weak comparison, ``*`` too) decides when present, else
+    ``If-Modified-Since`` against ``Last-Modified`` (RFC 9110 §13.2.2)."""
+    etag = headers.get("ETag", "")
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+        return bool(etag) and ("*" in tags or etag.removeprefix("W/") in tags)
+    ims = request.headers.get("if-modified-since")
+    modified = headers.get("Last-Modified")
+    if not ims or not modified or request.method not in ("GET", "HEAD"):
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(ims)
+    except (TypeError, ValueError, IndexError):  # a date that cannot be read is ignored (§13.1.3)
+        return False
+
+
+def not_modified_response(headers: dict[str, str]) -> Response:
+    """304 with the validators and the other headers a 200 would carry (``Vary``, ``Link`` …)."""
+    return Response(status_code=304, headers={k: v for k, v in headers.items() if k.lower() != "content-length"})

@@ -8,14 +8,23 @@ request. Browsers percent-encode such bytes; we do the same on arrival
 
 h11 buffers at most ``max_url_bytes`` plus 32 KiB of request line and headers;
 a request it cannot read is answered in the one JSON error shape (414, 431 or
-400), not uvicorn's plain text.
+400), not uvicorn's plain text, and h11's reason is told as text (the bytes it
+could not read quoted, not as a Python ``bytearray(b'…')``).
+
+uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 by default, so any local
+client could pose as any address (and reset its rate-limit bucket): here proxy
+headers are ignored unless the ``forwarded_allow_ips`` setting names the proxies.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 _HIGH = re.compile(rb"[\x80-\xff]")
+_QUOTED = r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
+_BYTES_REPR = re.compile(rf"(?<!\w)bytearray\(b{_QUOTED}\)|(?<!\w)b{_QUOTED}")
+QUOTED_BYTES = 60  # at most this many characters of what h11 could not read are quoted back
 
 
 def percent_encode_high_bytes(target: bytes) -> bytes:
@@ -51,6 +60,24 @@ def accept_utf8_request_targets() -> None:
     readers.maybe_read_from_IDLE_client = read_request_line
     readers.READERS[(CLIENT, IDLE)] = read_request_line
     readers._zwgk_patched = True
+
+
+def clean_h11_message(message: str) -> str:
+    """h11's reason for refusing a request, as text: a ``bytearray(b'…')`` or ``b'…'``
+    in it becomes the bytes it holds, decoded, control characters shown as ``\\xNN``,
+    quoted and cut to ``QUOTED_BYTES`` characters."""
+    def text(m: re.Match[str]) -> str:
+        try:
+            raw = ast.literal_eval("b" + (m.group(1) or m.group(2)))
+        except (ValueError, SyntaxError):
+            return "(unreadable bytes)"
+        decoded = raw.decode("utf-8", "replace")
+        shown = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in decoded)
+        if len(shown) > QUOTED_BYTES:
+            shown = shown[:QUOTED_BYTES] + "…"
+        return f"“{shown}”"
+
+    return _BYTES_REPR.sub(text, message)
 
 
 HEADER_ALLOWANCE = 32 * 1024  # bytes of headers accepted beside a request target of max_url_bytes
@@ -93,7 +120,7 @@ def protocol_class(max_url_bytes: int):
                     status, title = 431, "Request Header Fields Too Large"
                     message = f"the request headers are larger than {HEADER_ALLOWANCE} bytes"
             elif exc is not None:
-                message += f": {exc}"
+                message += f": {clean_h11_message(str(exc))}"
             body = error_json_bytes(status, title, message)
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                        (b"connection", b"close")]
@@ -129,4 +156,12 @@ def run(app, host: str, port: int) -> None:
     settings = state.settings if state is not None else Settings()
     accept_utf8_request_targets()
     uvicorn.run(app, host=host, port=port, http=protocol_class(settings.max_url_bytes), log_level="warning",
-                h11_max_incomplete_event_size=settings.max_url_bytes + HEADER_ALLOWANCE)
+                h11_max_incomplete_event_size=settings.max_url_bytes + HEADER_ALLOWANCE,
+                **proxy_options(settings))
+
+
+def proxy_options(settings) -> dict:
+    """uvicorn's proxy-header options: off unless ``forwarded_allow_ips`` names the proxies."""
+    if settings.forwarded_allow_ips:
+        return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+    return {"proxy_headers": False}

@@ -26,10 +26,15 @@ class Settings:
     endpoint: str | None = setting(None, "query URL of a remote SPARQL 1.1 server (store=remote)")
     update_endpoint: str | None = setting(None, "update URL of the remote server (default: the query URL)")
     load: tuple[Path, ...] = setting((), "RDF files to serve instead of the built graph (TriG/N-Quads keep their named graphs)")
-    update_token: str | None = setting(None, "bearer token that enables SPARQL Update; updates are off without it")
+    update_token: str | None = setting(None, "bearer token that enables SPARQL Update; updates are off without it "
+                                             "(zwgk serve reads it from --update-token-file or the environment variable "
+                                             "ZWGK_UPDATE_TOKEN, which keep it out of the process list)")
     allow_unauthenticated_updates: bool = setting(False, "enable SPARQL Update with no token (local testing only)")
-    query_timeout: float = setting(30.0, "seconds a SPARQL query may run: past it the query is stopped (its worker "
-                                         "process is killed) and answered 503")
+    allow_service: bool = setting(False, "allow SERVICE (federated query) in /sparql queries and updates; off, a "
+                                         "query that uses it is refused with 400, since it makes the server fetch "
+                                         "any URL, internal ones included")
+    query_timeout: float = setting(30.0, "seconds a SPARQL query or update may run: past it the query is stopped (its "
+                                         "worker process is killed) and answered 503")
     query_workers: int = setting(4, "worker processes that run /sparql queries, so that a query past query_timeout "
                                     "can be stopped; 0 runs queries in the server process, where they cannot be")
     query_memory_mb: int = setting(4096, "address space (MiB) a query worker may use, data included; a query that needs "
@@ -41,7 +46,12 @@ class Settings:
                                          "send long queries by POST)")
     rate_limit: int = setting(0, "requests a client (IP address) may make per minute, in bursts of up to as many; "
                                  "past it 429 with Retry-After (0: no limit)")
-    cors_origins: tuple[str, ...] = setting(("*",), "origins allowed to read by CORS (read endpoints only)")
+    cors_origins: tuple[str, ...] = setting(("*",), "origins allowed to read by CORS (read endpoints only; "
+                                                    "queries by GET or POST)")
+    forwarded_allow_ips: str | None = setting(None, "addresses of the reverse proxies whose X-Forwarded-For and "
+                                                    "X-Forwarded-Proto are trusted (comma-separated, * for any); "
+                                                    "unset, those headers are ignored and the rate limit counts the "
+                                                    "connecting address")
 
     @property
     def updates_enabled(self) -> bool:

@@ -8,7 +8,14 @@
   (``application/sparql-update``); ``using-graph-uri`` / ``using-named-graph-uri``
   act as USING / USING NAMED on every DELETE/INSERT … WHERE operation (§2.2.3).
   Off unless the ``update_token`` setting (bearer token) or
-  ``allow_unauthenticated_updates`` turns it on.
+  ``allow_unauthenticated_updates`` turns it on. An update is bounded by
+  ``query_timeout`` like a query: on the embedded Oxigraph store it is first
+  run on a worker's copy of the data (``pool.py``), stopped there at the limit,
+  and applied to the served store only when it finished in time.
+* Before anything is parsed (``screen``): ``SERVICE`` (federated query, which
+  makes the server fetch other URLs) is refused unless the ``allow_service``
+  setting is on, and text nested deeper than ``MAX_NESTING`` brackets (which
+  would exhaust the parser's stack) is refused, both with 400.
 * ``GET /sparql`` with no query: the service description (Turtle by default,
   an HTML page for browsers).
 
@@ -17,7 +24,8 @@ The format of an answer is negotiated from ``Accept`` (q-values) or the
 (raised as ``errors`` classes): 400 bad request or syntax (with the parser's
 line:column), 401/403 update not allowed, 405 method, 406 no acceptable format,
 413 too large, 415 content type, 422 an answer larger than ``max_result_bytes``
-(refused whole, never cut short), 502/503 store, 503 timeout (``query_timeout``).
+(refused whole, never cut short), 502/503 store, 503 timeout (``query_timeout``,
+queries and updates).
 
 Queries on the embedded Oxigraph store run in worker processes (``pool.py``),
 so that a query past ``query_timeout`` is stopped, not just abandoned.
@@ -44,7 +52,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..backends import Dataset, OxigraphBackend, QuerySyntaxError, StoreError
+from ..backends import Dataset, OxigraphBackend, QuerySyntaxError, RemoteBackend, StoreError
 from ..queries import QUERY_PREFIXES
 from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, ResultTooLarge,
                      ServiceUnavailable, Unauthorized, UnsupportedMediaType, ZwgkHTTPError)
@@ -256,6 +264,89 @@ def apply_using(text: str, default: list[str], named: list[str]) -> str:
     return text
 
 
+# ------------------------------------------------------------------ screening, before any parsing
+
+MAX_NESTING = 200  # brackets deep; Oxigraph's parser recurses once per level and overflows its stack near 5 000
+
+_LEXEME = re.compile(
+    r"""(?P<skip>\#[^\n]*
+        | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
+        | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*')
+      | <(?P<iri>[^<>"{}|^`\\\s]*)>
+      | (?P<open>[({\[]) | (?P<close>[)}\]])
+      | (?P<code>[^\s{}()\[\]<>"'\#]+)""",
+    re.VERBOSE,
+)
+# the keyword, also glued to what follows (Oxigraph reads ``SERVICE?x{`` and ``SERVICEex:x{`` as SERVICE);
+# not when it ends a longer name (``?service``, ``ex:aSERVICE``, ``_:service``)
+_SERVICE = re.compile(r"(?<![\w:?$@%\\-])SERVICE", re.IGNORECASE)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?=:)")
+_DECLARED = re.compile(r"PREFIX\s+([^\s:]*):", re.IGNORECASE)
+_BRACKET = re.compile(r"[(){}\[\]]")
+
+
+@dataclass
+class Scan:
+    depth: int  # the deepest bracket nesting
+    service: bool  # the SERVICE keyword, outside strings, IRIs and comments
+    ambiguous: bool  # a ``<…>`` that may be a less-than sign followed by a comment or a string
+
+
+def scan(text: str) -> Scan:
+    """Bracket depth and the SERVICE keyword of a query or update, outside strings,
+    IRIs and comments. Whether a ``<`` opens an IRI or is a less-than sign depends
+    on the grammar, which this scanner does not follow: brackets inside a ``<…>``
+    count (without closing those outside it), and a ``<…>`` holding ``#`` or ``'``
+    that could be code (it does not start with an undeclared ``scheme:``) makes
+    the text ``ambiguous``, which ``screen`` then judges conservatively."""
+    depth = deepest = 0
+    service = ambiguous = False
+    declared: set[str] | None = None
+    for m in _LEXEME.finditer(text):
+        kind = m.lastgroup
+        if kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+        elif kind == "code":
+            service = service or bool(_SERVICE.search(m.group()))
+        elif kind == "iri":
+            content, inner, peak = m.group("iri"), 0, 0
+            for b in _BRACKET.finditer(content):
+                inner = inner + 1 if b.group() in "({[" else max(0, inner - 1)
+                peak = max(peak, inner)
+            deepest = max(deepest, depth + peak)
+            depth += inner
+            if not ambiguous and ("#" in content or "'" in content or _SERVICE.search(content)):
+                if declared is None:
+                    declared = {p.lower() for p in QUERY_PREFIXES} | {p.lower() for p in _DECLARED.findall(text)}
+                scheme = _SCHEME.match(content)
+                ambiguous = scheme is None or scheme.group().lower() in declared
+    return Scan(deepest, service, ambiguous)
+
+
+def screen(text: str, kind: str, settings) -> None:
+    """400 for what must not reach the parser or the engine: nesting deeper than
+    ``MAX_NESTING`` (it would crash the parser, and with it the server) and, unless
+    ``allow_service`` is on, the SERVICE keyword (a federated query makes the server
+    fetch any URL, internal ones included, and report what it got). When ``scan``
+    cannot tell what a ``<`` is, every bracket and every SERVICE in the text counts."""
+    found = scan(text)
+    depth, service = found.depth, found.service
+    if found.ambiguous:
+        depth = max(depth, len(re.findall(r"[({\[]", text)))
+        service = service or bool(_SERVICE.search(text))
+    if depth > MAX_NESTING:
+        raise BadRequest(f"the {kind} is nested more than {MAX_NESTING} brackets deep ( ( [ {{ ), the limit of this "
+                         "endpoint: deeper text would exhaust the SPARQL parser's stack; write it with fewer nested "
+                         "groups, brackets or collections")
+    if service and not settings.allow_service:
+        raise BadRequest(f"the {kind} uses SERVICE (federated query), which is off on this server because it makes "
+                         "the server fetch other URLs; the allow_service setting (zwgk serve --allow-service) turns it "
+                         "on (a word starting with SERVICE outside strings, IRIs and comments counts as the keyword)")
+
+
 def authorize(request: Request, settings) -> None:
     """403 when updates are off, 401 without the right bearer token."""
     if not settings.updates_enabled:
@@ -387,6 +478,7 @@ async def run_in_worker(request: Request, state, op: Operation, pool: QueryPool,
 
 
 async def run_query(request: Request, state, op: Operation, pool: QueryPool | None = None) -> Response:
+    screen(op.text, "query", state.settings)
     dataset = Dataset(op.default or None, op.named or None) if (op.default or op.named) else None
     if pool is not None and isinstance(state.backend, OxigraphBackend):
         return await run_in_worker(request, state, op, pool, dataset)
@@ -419,8 +511,9 @@ async def run_query(request: Request, state, op: Operation, pool: QueryPool | No
 
 
 def refuse_cross_origin(request: Request) -> None:
-    """Writes are not open to other sites: a browser request whose Origin is not this
-    server's own is refused (CORS preflights for POST are refused by the CORS layer)."""
+    """Writes are not open to other sites: an update whose Origin is not this server's
+    own is refused, token or not. (CORS lets other sites' pages POST queries, a read,
+    but never send Authorization: ``limits.ReadOnlyCORS``.)"""
     origin = request.headers.get("origin")
     if origin is None:
         return
@@ -430,22 +523,64 @@ def refuse_cross_origin(request: Request) -> None:
                         "only; send updates from a program, or from a page of this server")
 
 
-async def run_update(request: Request, state, op: Operation, pool: QueryPool | None = None) -> Response:
+def _update_timeout_message(timeout: float, stopped: bool) -> str:
+    fate = ("it was stopped on a worker's copy of the data before it changed anything" if stopped else
+            "this store cannot stop it: it runs on in the background and may still change the data (the "
+            "query_workers setting stops updates on the embedded Oxigraph store)")
+    return (f"the update ran longer than {timeout:g} s, the limit set by the query_timeout setting "
+            f"(zwgk serve --query-timeout), and {fate}; make its WHERE more selective or raise the setting")
+
+
+async def run_update(request: Request, state, op: Operation, pool: QueryPool | None = None,
+                     lock: threading.Lock | None = None) -> Response:
+    """The update, bounded by ``query_timeout``. On the embedded Oxigraph store with
+    query workers it is first run on a worker's copy of the data: one past the limit
+    (or one that crashes the parser) is stopped there and never reaches the served
+    store, and one that finished is then applied to it, in about the same time.
+    Elsewhere it runs in this process and is answered 503 at the limit, unstopped.
+    Updates run one at a time (``lock``), so the copy is the data they change."""
     refuse_cross_origin(request)
     authorize(request, state.settings)
+    screen(op.text, "update", state.settings)
     text = apply_using(op.text, op.default, op.named)
+    settings, backend, base = state.settings, state.backend, endpoint_iri(request)
+    timeout = settings.query_timeout
+    lock = lock or threading.Lock()
+    rehearse = pool is not None and isinstance(backend, OxigraphBackend)
+
+    def apply() -> None:
+        with lock:
+            if rehearse:
+                limit = timeout if timeout and timeout > 0 else 365 * 86400.0
+                pool.run(backend, Job(text, {}, 0, base_iri=base, update=True), time.monotonic() + limit)
+            try:
+                backend.update(text, base)
+            finally:
+                if pool is not None:  # even a failed update may have changed some data
+                    pool.invalidate()
+                # the data changed: validators handed out before no longer match
+                state.etag = '"' + hashlib.sha256(f"{state.etag}{time.time_ns()}{text}".encode()).hexdigest()[:20] + '"'
+                state.last_modified = formatdate(usegmt=True)
+
     try:
-        await run_in_threadpool(state.backend.update, text, endpoint_iri(request))
+        if rehearse:
+            await run_in_threadpool(apply)
+        else:
+            await within(apply, timeout)
     except QuerySyntaxError as exc:
         raise BadRequest(f"SPARQL update error: {exc}") from None
-    finally:
-        if pool is not None:  # even a failed update may have changed some data
-            pool.invalidate()
+    except QueryTimedOut:
+        raise QueryTimeout(_update_timeout_message(timeout, stopped=True)) from None
+    except TimeoutError:
+        raise QueryTimeout(_update_timeout_message(timeout, stopped=False)) from None
+    except PoolBusy:
+        raise ServiceUnavailable(
+            f"all {pool.size} query workers stayed busy for {timeout:g} s (the query_workers and query_timeout "
+            "settings); try the update again shortly", headers={"Retry-After": str(max(1, round(timeout / 2)))}) from None
+    except WorkerLost as exc:
+        raise ServiceUnavailable(f"{exc} while it tried the update; nothing was changed") from None
     log.info("SPARQL update applied (%d characters) from %s", len(op.text),
              request.client.host if request.client else "?")
-    # the data changed: validators handed out before no longer match
-    state.etag = '"' + hashlib.sha256(f"{state.etag}{time.time_ns()}{text}".encode()).hexdigest()[:20] + '"'
-    state.last_modified = formatdate(usegmt=True)
     return Response(status_code=204)
 
 
@@ -482,7 +617,7 @@ WHERE {
 ORDER BY ?number"""
 
 
-def description_triples(endpoint: str, updates: bool) -> list[ox.Triple]:
+def description_triples(endpoint: str, updates: bool, union: bool = False, graphs: list[str] = ()) -> list[ox.Triple]:
     def sd(name: str) -> ox.NamedNode:
         return ox.NamedNode(SD + name)
 
@@ -500,6 +635,12 @@ def description_triples(endpoint: str, updates: bool) -> list[ox.Triple]:
         ox.Triple(dataset, sd("defaultGraph"), graph),
         ox.Triple(graph, rdf_type, sd("Graph")),
     ]
+    if union:  # the default graph is the union of the named graphs (the built dataset; not with --load)
+        triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
+    for name in graphs:
+        named = ox.BlankNode()
+        triples += [ox.Triple(dataset, sd("namedGraph"), named), ox.Triple(named, rdf_type, sd("NamedGraph")),
+                    ox.Triple(named, sd("name"), ox.NamedNode(name))]
     if updates:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
     triples += [ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)) for name in FORMAT_IRIS.values()]
@@ -544,7 +685,9 @@ def service_description(request: Request, state) -> Response:
         body = description_page(request, endpoint, updates).encode("utf-8")
     else:
         rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
-        triples = description_triples(endpoint, updates)
+        embedded = not isinstance(state.backend, RemoteBackend)  # a remote store's graphs are its own to list
+        triples = description_triples(endpoint, updates, union=embedded and state.backend.union_default_graph,
+                                      graphs=state.backend.graphs() if embedded else ())
         items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if rdf_format.supports_datasets else triples
         body = ox.serialize(items, format=rdf_format, prefixes=SD_PREFIXES)
     return Response(b"" if request.method == "HEAD" else body, media_type=content_type(fmt), headers=headers)
@@ -594,6 +737,7 @@ def router(state, pool: QueryPool | None = None) -> APIRouter:
     """The endpoint; queries on the embedded Oxigraph store run on ``pool`` when one is given."""
     r = APIRouter(tags=["SPARQL"])
     limit = state.settings.max_request_bytes
+    update_lock = threading.Lock()  # one update at a time
 
     description = (
         "Query with GET `?query=`, POST form `query=` or POST `application/sparql-query`; `default-graph-uri` / "
@@ -610,7 +754,7 @@ def router(state, pool: QueryPool | None = None) -> APIRouter:
             if op is None:
                 return service_description(request, state)
         if op.kind == "update":
-            return await run_update(request, state, op, pool)
+            return await run_update(request, state, op, pool, update_lock)
         return await run_query(request, state, op, pool)
 
     r.add_api_route("/sparql", sparql, methods=["GET"], operation_id="sparql_get",

@@ -5,6 +5,7 @@ start-up by ``AppState.open``, never per request."""
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
@@ -42,10 +43,11 @@ class AppState:
         backend = make_backend(settings)
         summary: dict = {}
         report = None
-        digest = "remote"
+        digest = ""  # a remote store's data changes behind our back: no data version, no validators
+        mtime = None
         if settings.store != "remote":
-            if not settings.load and not project.nquads.exists():
-                build(project)
+            if not settings.load:
+                ensure_built(project)
             # an on-disk store that already holds these unchanged files is not loaded again
             on_disk = settings.store_path if isinstance(backend, OxigraphBackend) else None
             sources = [Path(p) for p in settings.load] or [project.nquads]
@@ -55,7 +57,7 @@ class AppState:
             if not settings.load:
                 summary = _read_json(project.build_dir / "summary.json") or {}
                 report = _read_json(project.build_dir / "report.json")
-        mtime = project.nquads.stat().st_mtime if project.nquads.exists() else None
+            mtime = max(Path(p).stat().st_mtime for p in sources)
         return cls(
             settings=settings,
             project=project,
@@ -65,9 +67,51 @@ class AppState:
             queries=load_named_queries(project.queries),
             summary=summary,
             report_json=report,
-            etag=f'"{digest}"',
+            etag=f'"{digest}"' if digest else "",
             last_modified=formatdate(mtime, usegmt=True) if mtime else "",
         )
+
+
+def build_inputs(project: Project) -> list[Path]:
+    """The files a build reads: the registries (``data/*.toml``), the catalog sources
+    (``data/sources/``, and any other file ``data/catalogs.toml`` lists), the ontology and
+    the shapes."""
+    found: set[Path] = set(project.data.glob("*.toml"))
+    for folder in (project.data / "sources", project.ontology.parent, project.shapes):
+        if folder.is_dir():
+            found.update(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    try:
+        entries = load_inputs(project)[4]
+    except Exception:  # a broken catalogs.toml is reported by the build itself
+        entries = []
+    found.update(p for p in (project.data / e.file for e in entries) if p.is_file())
+    return sorted(found)
+
+
+def stale_inputs(project: Project) -> list[Path]:
+    """The inputs changed since the build (newer than ``zwgk.nq``): all of them when there is no build."""
+    inputs = build_inputs(project)
+    if not project.nquads.exists():
+        return inputs
+    built = project.nquads.stat().st_mtime_ns
+    return [p for p in inputs if p.stat().st_mtime_ns > built]
+
+
+def ensure_built(project: Project, say=None) -> bool:
+    """Build the graph if there is no build or an input is newer than it; say why. True if it built."""
+    say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    if not project.nquads.exists():
+        say(f"zwgk: no build in {project.build_dir}: building the graph")
+    else:
+        changed = stale_inputs(project)
+        if not changed:
+            return False
+        names = ", ".join(str(p.relative_to(project.root)) if p.is_relative_to(project.root) else str(p)
+                          for p in changed[:5])
+        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        say(f"zwgk: {names}{more} changed since the last build: rebuilding the graph")
+    build(project)
+    return True
 
 
 def make_backend(settings: Settings):

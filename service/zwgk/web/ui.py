@@ -1,6 +1,7 @@
 """The query page and its assets: ``/`` (a SPARQL editor, the named queries as
 examples, the build's figures), ``/report`` (the validation report as a page)
-and ``/report.json``; static files at ``/static``.
+and ``/report.json``; ``/api`` (the operations of ``/openapi.json`` as a page,
+drawn on the server); static files at ``/static``.
 
 Every asset ships in ``static/``: no CDN, no editor library. The page's script
 (``static/ui.js``) calls ``/sparql`` and ``/queries/{name}`` and builds the
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from ..graph import BASE, PREFIXES
+from .pages import environment as page_environment
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -137,10 +139,42 @@ def report_groups(report: dict, labels: dict[str, str] | None = None) -> list[di
     return list(groups.values())
 
 
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def api_groups(schema: dict) -> list[dict]:
+    """The operations of an OpenAPI description, grouped by tag in the order of the paths:
+    method, path, summary, parameters, request body types and answers, for the ``/api`` page."""
+    groups: dict[str, list[dict]] = {}
+    for path, item in schema.get("paths", {}).items():
+        for method in METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            tag = (op.get("tags") or ["other"])[0]
+            params = [*item.get("parameters", []), *op.get("parameters", [])]
+            groups.setdefault(tag, []).append({
+                "id": op.get("operationId") or f"{method}-{path}",
+                "method": method.upper(),
+                "path": path,
+                "href": path if method == "get" and "{" not in path else None,
+                "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [{"name": p.get("name", ""), "where": p.get("in", ""), "required": bool(p.get("required")),
+                                "description": p.get("description", "")} for p in params if isinstance(p, dict)],
+                "body": list((op.get("requestBody") or {}).get("content", {})),
+                "responses": [(status, list((answer or {}).get("content", {})))
+                              for status, answer in sorted(op.get("responses", {}).items()) if status < "400"],
+                "errors": sorted(status for status in op.get("responses", {}) if status >= "400"),
+            })
+    return [{"tag": tag, "anchor": re.sub(r"\W+", "-", tag).strip("-"), "operations": ops} for tag, ops in groups.items()]
+
+
 def router(state) -> APIRouter:
     r = APIRouter(tags=["pages"])
     r.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = environment()
+    pages_env = page_environment()
 
     def page(status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
         html = env.get_template("ui.html").render(
@@ -196,6 +230,16 @@ def router(state) -> APIRouter:
             groups=report_groups(report, item_labels(state.backend)),
             headers=link,
         )
+
+    @r.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_page(request: Request):
+        """The operations of /openapi.json as a page: drawn on the server, nothing from the network
+        (FastAPI's Swagger UI loads its scripts from a CDN and is blank offline)."""
+        app = request.app
+        html = pages_env.get_template("api.html").render(
+            title=app.title, version=app.version, description=app.description, schema_url=app.openapi_url,
+            groups=api_groups(app.openapi()))
+        return HTMLResponse(html, headers={"Link": f'<{app.openapi_url}>; rel="alternate"; type="application/json"'})
 
     @r.get("/report.json", summary="The validation report as JSON",
            description="conforms, counts by severity, and each result (severity, focus, item, path, message zh/en).")
