@@ -10,7 +10,8 @@ from zwgk.backends import OxigraphBackend
 from zwgk.build import sorted_ntriples
 from zwgk.cli import main
 from zwgk.graph import BASE, ZWGK
-from zwgk.impact import ImpactError, analyse, as_csv, as_dict, recorded_events, what_if
+from zwgk.changes import ChangeEvent
+from zwgk.impact import ImpactError, analyse, as_csv, as_dict, assess, recorded_events, resolve, what_if
 from zwgk.queries import QueryRunner
 from zwgk.workdays import coverage
 
@@ -47,16 +48,26 @@ def test_types_and_formats(runner, inputs):
     assert {i["deadline"] for i in doc["items"]} == {"2026-03-19"}  # across Spring Festival 2026
     assert doc["calendar"]["package"] == "chinesecalendar" and "民法典 第二百零一条" in doc["rule"]
     lines = as_csv(impact).splitlines()
-    assert lines[0] == "catalog,item,number,name,working_days,deadline,reason,cited_versions"
+    assert lines[0] == "catalog,item,number,name,working_days,action,deadline,reason,cited_versions"
     assert lines[1].startswith(f"hami-2024-social-insurance,{CAT}/item/64,64,")
 
 
 @pytest.mark.parametrize("date, words", [
-    ("2025-02-30", "not a date"), ("30/09/2025", "not a date"), ("1999-01-04", "outside the official holiday calendar"),
+    ("2025-02-30", "not a date"), ("30/09/2025", "not a date"), ("1999-01-04", "before the official holiday calendar"),
 ])
 def test_bad_dates(runner, inputs, date, words):
     with pytest.raises(ImpactError, match=words):
         what_if(runner, inputs[1], "社会保险经办条例", date)
+
+
+def test_date_before_coverage_says_so(runner, inputs):
+    """A year before the calendar's first is not waiting for the State Council's arrangements."""
+    first = coverage().first_year
+    with pytest.raises(ImpactError) as info:
+        what_if(runner, inputs[1], "社会保险经办条例", f"{first - 1}-12-31")
+    message = str(info.value)
+    assert "before the official holiday calendar" in message and f"from {first}-01-01 on" in message
+    assert "Update the package" not in message and "once the State Council" not in message
 
 
 def test_date_beyond_coverage_is_refused(runner, inputs):
@@ -101,7 +112,7 @@ def test_cli_impact(built_project, capsys):
     out = capsys.readouterr().out
     assert "hypothetical amendment" in out and "(8 items)" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("hami-2024-social-insurance ")]
-    assert [int(r[1]) for r in rows] == ITEMS_765 and {r[4] for r in rows} == {"2025-11-04"}
+    assert [int(r[1]) for r in rows] == ITEMS_765 and {(r[4], r[5]) for r in rows} == {("update", "2025-11-04")}
     assert main(["--root", root, "impact", "国务院令765号", "--date", "2025-09-30", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["items"]) == 8
     assert main(["--root", root, "impact", "社会保险登记管理暂行办法"]) == 0  # the recorded events
@@ -122,3 +133,52 @@ def test_cli_impact_errors(built_project, capsys):
         assert err.startswith("zwgk: error:") and words in err and "Traceback" not in err
     assert main(["--root", root, "impact", "无此文件", "--date", "2025-09-30"]) == 2
     assert "no instrument" in capsys.readouterr().err
+
+
+WORK_INJURY = {"2003": "2003-04-27", "2010": "2010-12-20"}
+REVISION_2010 = ChangeEvent(id="r", type="revision", instrument="work-injury-insurance-regulation", version="2010",
+                            date="2010-12-20")
+
+
+@pytest.mark.parametrize("cited, year, action, due", [
+    (["2010"], 2024, None, None),  # cites the version the change made: not affected
+    (["2010"], 2010, None, None),
+    ([None, "2010"], 2024, None, None),
+    ([None], 2024, "review", None),  # a catalog younger than the change, no version named: review
+    (["2003"], 2024, "review", None),  # an earlier version named: review (correct it), no 2011 deadline
+    ([None], 2010, "update", "2011-01-18"),  # a catalog of the change's year: 20 working days, New Year off
+    (["2003"], None, "update", "2011-01-18"),
+])
+def test_which_items_a_change_affects(cited, year, action, due):
+    found = assess(REVISION_2010, cited, WORK_INJURY, year, 20)
+    assert (found and found.action, found and found.deadline.iso) == (action, due)
+    if action == "review":
+        assert "issued in 2024, after this change (2010-12-20)" in found.deadline.reason
+        assert ("earlier version (2003)" in found.deadline.reason) == (cited == ["2003"])
+
+
+def test_recorded_changes_older_than_the_catalog(runner, inputs):
+    """工伤保险条例: the 17 items cite 国务院令第586号, the version the 2010 revision made (no 2011 deadline);
+    社会保险法: the items cite the 2018 text; 政府信息公开条例: items 1-5 name no version (review)."""
+    for name, current, reviews in [("工伤保险条例", 17, []), ("中华人民共和国社会保险法", 67, []),
+                                   ("中华人民共和国政府信息公开条例", 69, [1, 2, 3, 4, 5])]:
+        inst = resolve(inputs[1], name)
+        [impact] = [analyse(runner, inst, e) for _, e in recorded_events(runner, inst) if e.updates_citations]
+        assert impact.current == current and [it.number for it in impact.items] == reviews, name
+        assert all(it.action == "review" and it.deadline.date is None for it in impact.items)
+    assert "17 citing items already cite the version this change produced (2010)" in impact_note(runner, inputs)
+
+
+def impact_note(runner, inputs):
+    inst = resolve(inputs[1], "工伤保险条例")
+    return next(analyse(runner, inst, e).note for _, e in recorded_events(runner, inst) if e.updates_citations)
+
+
+def test_cli_impact_csv_of_the_recorded_changes(built_project, capsys):
+    """Without --date the recorded changes are analysed, in CSV too (as GET /impact serves them).
+    Needs cli.py to write impact.recorded_csv instead of refusing --format csv without --date."""
+    assert main(["--root", str(built_project.root), "impact", "社会保险登记管理暂行办法", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "change,catalog,item,number,name,working_days,action,deadline,reason,cited_versions"
+    assert [line.split(",")[3] for line in lines[1:]] == ["13", "14", "15"]
+    assert all(line.startswith(BASE + "change/social-insurance-registration-measures-repeal,") for line in lines[1:])

@@ -6,9 +6,11 @@ spelling of a registry instrument resolves to that instrument.
 Accepted spellings (README, "Finding an instrument however it is written"):
 the number with or without 第, with the 中华人民共和国 prefix, year brackets
 〔〕 [] （） () ﹝﹞ 【】, 765号令 for a State Council decree; the title with or
-without 《》; 《title》 followed by the number in brackets; stray spaces
-(ASCII, ideographic or tabs) anywhere except inside a run of ASCII letters
-and digits, where a space separates two tokens ("LD/T 32", not "L D/T 32")."""
+without 《》, a 〈〉 inside it written 《》; the title, with or without 《》,
+followed by the number in brackets, or title and number apart by a space in
+either order; traditional characters for any of these; stray spaces (ASCII,
+ideographic or tabs) anywhere except inside a run of ASCII letters and
+digits, where a space separates two tokens ("LD/T 32", not "L D/T 32")."""
 
 from __future__ import annotations
 
@@ -17,19 +19,22 @@ import re
 import pytest
 from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
+from opencc import OpenCC
 
 from conftest import HAMI, ROOT
 from zwgk.build import Project, load_inputs
 from zwgk.citations import canonical_number, parse_basis
+from zwgk.header import simplified
 from zwgk.parse import CatalogParser
 from zwgk.records import SourceError
 from zwgk.registry import ResolutionError, load_registry
-from zwgk.text import clean_label, lookup_key, unwrap
+from zwgk.text import as_written, clean_label, lookup_key, unwrap
 
 REGISTRY = load_registry(ROOT / "data" / "instruments.toml")
 PARSER = CatalogParser(load_inputs(Project(ROOT))[0])
 HAMI_LINES = HAMI.read_text(encoding="utf-8").split("\n")
 
+TRADITIONAL = OpenCC("s2t")
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 # pieces of the texts these functions meet, so that random text often looks like the real thing
@@ -55,6 +60,15 @@ def test_lookup_key_is_idempotent(text):
 @given(TEXT)
 def test_unwrap_is_idempotent(text):
     assert unwrap(unwrap(text)) == unwrap(text)
+
+
+@FAST
+@given(TEXT)
+@example("令 \n 第")
+def test_as_written_is_idempotent_and_unwraps_like_unwrap(text):
+    written = as_written(text)
+    assert as_written(written) == written
+    assert unwrap(written) == unwrap(text)  # it only keeps spaces that unwrap would remove
 
 
 @FAST
@@ -162,7 +176,8 @@ def spaced(draw, text: str) -> str:
 
 @st.composite
 def spellings(draw):
-    """(instrument, a spelling of it that the resolver accepts)."""
+    """(instrument, a spelling of it that the resolver accepts, the plain spelling of the same:
+    the registry's number, title, or 《title》（number）)."""
     instrument = draw(st.sampled_from(REGISTRY.instruments))
     kinds = [k for k, ok in (("number", instrument.number), ("title", instrument.title),
                              ("both", instrument.number and instrument.title)) if ok]
@@ -182,28 +197,55 @@ def spellings(draw):
         return spaced(draw, n)
 
     def title() -> str:
-        t = f"《{instrument.title}》" if draw(st.booleans()) else instrument.title
+        t = instrument.title
+        if "〈" in t and draw(st.booleans()):  # 关于印发《X》的通知 for the registry's 关于印发〈X〉的通知
+            t = t.replace("〈", "《").replace("〉", "》")
+        elif draw(st.booleans()):
+            t = f"《{t}》"
         return spaced(draw, t)
 
+    plain = {"number": instrument.number, "title": instrument.title,
+             "both": f"《{instrument.title}》（{instrument.number}）"}[kind]
     if kind == "number":
         text = number()
     elif kind == "title":
         text = title()
     else:
-        opening, closing = draw(st.sampled_from([("（", "）"), ("(", ")")]))
-        text = spaced(draw, f"《{instrument.title}》") + opening + number() + closing
-    return instrument, text
+        how = draw(st.sampled_from(["brackets", "title first", "number first"]))
+        if how == "brackets":
+            opening, closing = draw(st.sampled_from([("（", "）"), ("(", ")")]))
+            text = title() + opening + number() + closing
+        else:
+            space = draw(st.sampled_from(SPACES))
+            text = title() + space + number() if how == "title first" else number() + space + title()
+    if draw(st.integers(0, 3)) == 0:
+        text = TRADITIONAL.convert(text)
+    return instrument, text, plain
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(spellings())
-@example((REGISTRY.by_id["gov-info-disclosure-regulation"], "《中华人民共和国政府信息公开条例》（中华人民共和国国务院令 第711号）"))
-@example((REGISTRY.by_id["social-insurance-handling-regulation"], "765号令"))
+@example((REGISTRY.by_id["gov-info-disclosure-regulation"], "《中华人民共和国政府信息公开条例》（中华人民共和国国务院令 第711号）", None))
+@example((REGISTRY.by_id["social-insurance-handling-regulation"], "765号令", None))
+@example((REGISTRY.by_id["work-injury-insurance-regulation"], "工伤保险条例（国务院令第586号）", None))
+@example((REGISTRY.by_id["civil-service-pension-handling-procedures-notice"], "关于印发《机关事业单位工作人员基本养老保险经办规程》的通知", None))
+@example((REGISTRY.by_id["social-insurance-handling-regulation"], "社會保險經辦條例 國務院令第765號", None))
 def test_every_accepted_spelling_resolves_to_its_instrument(case):
-    instrument, text = case
+    instrument, text, _ = case
     note(repr(text))
     try:
         found = REGISTRY.resolve_text(text)
     except ResolutionError as exc:
         pytest.fail(f"{text!r} is not resolved: {exc}")
     assert found.instrument.id == instrument.id
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(spellings())
+@example((REGISTRY.by_id["work-injury-insurance-regulation"], "工伤保险条例 (國務院令 375號)", "《工伤保险条例》（国务院令第375号）"))
+def test_every_accepted_spelling_resolves_the_same_way(case):
+    """A spelling gives the instrument, version and method that its plain spelling gives."""
+    instrument, text, plain = case
+    note(repr(text))
+    found, expected = REGISTRY.resolve_text(text), REGISTRY.resolve_text(plain)
+    assert (found.instrument.id, found.version, found.method) == (expected.instrument.id, expected.version, expected.method)

@@ -7,8 +7,12 @@ import json
 import pyoxigraph as ox
 import pytest
 
+from rdflib import URIRef
+
 from conftest import ROOT
-from zwgk.build import sorted_ntriples
+from zwgk.build import assemble, sorted_ntriples
+from zwgk.graph import BASE, ZWGK
+from zwgk.records import SourceError
 from zwgk.backends import OxigraphBackend
 from zwgk.queries import QueryError, QueryRunner, format_results, load_named_queries, parse_named_query, rows
 
@@ -34,6 +38,8 @@ def numbers(outcome):
 @pytest.mark.parametrize("spelling", [
     "国务院令765号", "国务院令第765号", "国务院令 第765号", "中华人民共和国国务院令第765号",
     "中华人民共和国国务院令 第765号", "765号令", "社会保险经办条例", "《社会保险经办条例》",
+    "社会保险经办条例（国务院令第765号）", "社会保险经办条例 国务院令765号", "國務院令第765號", "社會保險經辦條例",
+    "《社會保險經辦條例》（中華人民共和國國務院令 第765號）",
 ])
 def test_items_citing_765_in_every_spelling(runner, named, spelling):
     assert numbers(runner.run_named(named["items-citing"], {"instrument": spelling})) == ITEMS_765
@@ -101,3 +107,72 @@ def test_every_named_query_has_metadata_and_runs_its_example(runner, named):
         assert q.summary, q.name
         assert all(p.example for p in q.params), q.name
         assert runner.run_named(q, q.example).kind == "solutions"
+
+
+@pytest.mark.parametrize("spelling, plain", [
+    ("关于印发《机关事业单位工作人员基本养老保险经办规程》的通知", "人社部发〔2015〕32号"),
+    ("人力资源社会保障部财政部关于印发《城乡养老保险制度衔接暂行办法》的通知", "人社部发[2014]17号"),
+    ("工伤保险条例（国务院令第586号）", "国务院令第375号"),
+])
+def test_items_citing_takes_the_ways_people_type_names(runner, named, spelling, plain):
+    found = numbers(runner.run_named(named["items-citing"], {"instrument": spelling}))
+    assert found and found == numbers(runner.run_named(named["items-citing"], {"instrument": plain}))
+
+
+# ------------------------------------------------------------------ spellings kept as written
+
+def test_every_spelling_seen_is_an_alt_label_as_written(runner):
+    q = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+           SELECT ?alt WHERE { ?i skos:altLabel ?alt FILTER(LANG(?alt) = "zh") }"""
+    alts = {r["alt"] for r in rows(runner.run(q, {}))[1]}
+    # the numbers as the source writes them, spaces and all, for the instrument cited
+    assert {"中华人民共和国国务院令 第765号", "中华人民共和国国务院令 第711号", "中华人民共和国国务院令711号",
+            "中华人民共和国国务院令 710号", "中华人民共和国国务院令 第586号", "人力资源和社会保障部令8号",
+            "LD/T 32—2015", "LD/T 33—2016", "LD/T 33—2021"} <= alts
+    q = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX zwgk: <https://w3id.org/zwgk/ontology#>
+           SELECT ?i WHERE { ?i skos:altLabel "中华人民共和国国务院令 710号"@zh ; zwgk:lookupKey "国务院令710号" }"""
+    assert [r["i"] for r in rows(runner.run(q, {}))[1]] == [BASE + "instrument/social-insurance-contribution-regulation"]
+
+
+def test_cited_text_is_the_citation_as_written(runner):
+    q = """PREFIX zwgk: <https://w3id.org/zwgk/ontology#>
+           SELECT ?text WHERE { ?c zwgk:citationNumber 3 ; zwgk:citedText ?text .
+                                ?item zwgk:citation ?c ; zwgk:itemNumber 6 }"""
+    assert [r["text"] for r in rows(runner.run(q, {}))[1]] == ["《社会保险费征缴暂行条例》（中华人民共和国国务院令 710号）"]
+
+
+# ------------------------------------------------------------------ a number the registry does not know
+
+def _changed_source(project, line: int, old: str, new: str) -> None:
+    src = project.data / "sources" / "hami-2024-social-insurance.txt"
+    lines = src.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    src.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_a_known_title_with_an_unknown_number_is_resolved_by_its_title_and_listed(scratch_project, inputs):
+    _changed_source(scratch_project, 222, "《失业保险条例》（中华人民共和国国务院令258号）", "《失业保险条例》（国务院令 999号）")
+    result = assemble(scratch_project)  # no longer stops the build
+    item = URIRef(BASE + "catalog/hami-2024-social-insurance/item/67")
+    cite = URIRef(f"{item}/citation/3")
+    g = result.graph
+    assert (item, ZWGK.legalBasis, URIRef(BASE + "instrument/unemployment-insurance-regulation")) in g
+    assert str(g.value(cite, ZWGK.resolution)) == "title, number unknown"
+    assert str(g.value(cite, ZWGK.citedNumber)) == "国务院令第999号"
+    assert str(g.value(cite, ZWGK.citedText)) == "《失业保险条例》（国务院令 999号）"
+    backend = OxigraphBackend()
+    backend.store.load(sorted_ntriples(g), format=ox.RdfFormat.N_TRIPLES)
+    runner = QueryRunner(backend, inputs[1], inputs[0])
+    found = rows(runner.run_named(load_named_queries(scratch_project.queries)["citations-unknown-number"], {}))[1]
+    assert [(int(r["number"]), r["cited"], r["citedNumber"]) for r in found] == [
+        (67, "《失业保险条例》（国务院令 999号）", "国务院令第999号")]
+    assert found[0]["instrument"] == BASE + "instrument/unemployment-insurance-regulation"
+    assert "国务院令第258号" in found[0]["knownNumbers"].split(", ")
+
+
+def test_an_unknown_number_without_a_known_title_names_line_and_cell(scratch_project):
+    _changed_source(scratch_project, 222, "《失业保险条例》（中华人民共和国国务院令258号）", "《失业保险新条例》（国务院令 999号）")
+    with pytest.raises(SourceError, match="no instrument in the registry has the number 国务院令第999号") as err:
+        assemble(scratch_project)
+    assert (err.value.line, err.value.cell) == (222, 5)

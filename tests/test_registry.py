@@ -70,10 +70,62 @@ def test_conflicts_and_unknowns_are_errors(registry):
         registry.resolve(parse_citation(1, "《关于某事的通知》（人社部发〔2015〕32号）"))
     with pytest.raises(ResolutionError, match="no instrument"):
         registry.resolve_text("国务院令第999号")
-    with pytest.raises(ResolutionError, match="not with the number"):
-        registry.resolve(parse_citation(1, "《失业保险条例》（人社部发〔2099〕1号）"))
+    with pytest.raises(ResolutionError, match="no instrument in the registry has the number 国务院令第999号"):
+        registry.resolve(parse_citation(1, "《某某条例》（国务院令第999号）"))  # neither title nor number known
     with pytest.raises(ResolutionError):
         registry.resolve_text("  ")
+
+
+@pytest.mark.parametrize("text", ["《失业保险条例》（国务院令999号）", "《失业保险条例》（人社部发〔2099〕1号）", "《失业保险条例》（999号令）"])
+def test_a_known_title_with_an_unknown_number_resolves_by_its_title(registry, text):
+    """The number is kept (citedNumber) and the method says it is unknown, for the report to warn."""
+    c = parse_citation(3, text)
+    res = registry.resolve(c)
+    assert (res.instrument.id, res.method, res.version) == ("unemployment-insurance-regulation", "title, number unknown", None)
+    assert c.number not in {n for n in [res.instrument.number, *(v.number for v in res.instrument.versions)]}
+
+
+@pytest.mark.parametrize("text, instrument, method", [
+    # the whole text as one title: 《》 where the registry has 〈〉, an issuer before 关于
+    ("关于印发《机关事业单位工作人员基本养老保险经办规程》的通知", "civil-service-pension-handling-procedures-notice", "title"),
+    ("人力资源社会保障部财政部关于印发《城乡养老保险制度衔接暂行办法》的通知", "pension-scheme-connection-measures-notice", "title"),
+    # a title without 《》 and its number, in brackets or apart by a space, on either side
+    ("工伤保险条例（国务院令第586号）", "work-injury-insurance-regulation", "number+title"),
+    ("社会保险经办条例（国务院令第765号）", HANDLING, "number+title"),
+    ("社会保险经办条例 中华人民共和国国务院令 第765号", HANDLING, "number+title"),
+    ("国务院令765号 社会保险经办条例", HANDLING, "number+title"),
+    ("领取社会保险待遇资格确认经办规程（暂行）（人社厅发〔2018〕107号）", "benefit-eligibility-confirmation-procedures", "number+title"),
+    ("关于印发《机关事业单位工作人员基本养老保险经办规程》的通知（人社部发[2015]32号）",
+     "civil-service-pension-handling-procedures-notice", "number+title"),
+    ("LD/T 33—2016 社会保障卡读写终端规范", "social-security-card-terminal-specification", "number+title"),
+    # traditional characters
+    ("國務院令第765號", HANDLING, "number"),
+    ("社會保險經辦條例", HANDLING, "title"),
+    ("《社會保險經辦條例》（中華人民共和國國務院令 第765號）", HANDLING, "number+title"),
+])
+def test_common_ways_of_typing_a_name(registry, text, instrument, method):
+    res = registry.resolve_text(text)
+    assert (res.instrument.id, res.method) == (instrument, method)
+
+
+def test_typed_versions_are_those_of_the_number(registry):
+    assert registry.resolve_text("工伤保险条例（国务院令第586号）").version.id == "2010"
+    assert registry.resolve_text("工伤保险条例 375号令").version.id == "2003"
+    assert registry.resolve_text("國務院令第586號").version.id == "2010"
+
+
+@pytest.mark.parametrize("text, words", [
+    ("关于印发《工伤保险条例》的通知", "cannot read '关于印发的通知'"),  # another document, not the regulation
+    ("某条例（国务院令第999号）", "cannot read '某条例'"),
+    ("工伤保险条例（国务院令第586号 另有说明）", "cannot read"),
+    ("失业保险条例（国务院令第765号）", "names 社会保险经办条例"),  # title and number disagree: never guessed
+    ("工伤保险条例 国务院令第765号", "names 社会保险经办条例"),
+    ("社会保险经办条例 另有说明", "no instrument"),
+    ("國務院令第999號", "no instrument in the registry has the number 国务院令第999号"),
+])
+def test_what_cannot_be_read_or_is_ambiguous_is_refused(registry, text, words):
+    with pytest.raises(ResolutionError, match=words):
+        registry.resolve_text(text)
 
 
 def test_a_key_claimed_twice_is_refused():

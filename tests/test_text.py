@@ -1,4 +1,8 @@
-from zwgk.text import chinese_numeral, clean_label, is_subsequence, lookup_key, unwrap
+from rdflib import RDFS, Graph, URIRef
+
+from conftest import ROOT
+from zwgk.graph import ZWGK
+from zwgk.text import as_written, chinese_numeral, clean_label, is_subsequence, lookup_key, unwrap
 
 
 def test_unwrap_removes_wrap_spaces_in_chinese_and_numbers():
@@ -34,3 +38,34 @@ def test_chinese_numerals():
 def test_subsequence():
     assert is_subsequence("暂停养老保", "暂停职工养老保险待遇申请")
     assert not is_subsequence("险待遇申请暂停", "暂停职工养老保险待遇申请")
+
+
+def test_as_written_removes_only_line_wraps():
+    assert as_written(" 《社会保险费征缴暂行条例》（中华人民共和国国务院令 710号） ") == "《社会保险费征缴暂行条例》（中华人民共和国国务院令 710号）"
+    assert as_written("《社会保险\n 经办条例》") == "《社会保险经办条例》"
+    assert as_written("LD/T\r\n33—2015") == "LD/T 33—2015"
+    assert as_written("0902-\n2321695") == "0902-2321695"
+
+
+# each example of the documented rule, as the documentation writes it: "text → key"
+DOCUMENTED_KEYS = [
+    ("人社部发[2015]32号", "人社部发〔2015〕32号"),
+    ("国务院令 第765号", "国务院令765号"),
+    ("主席令第三十五号", "主席令35号"),  # Chinese numerals become digits
+    ("中华人民共和国社会保险法", "社会保险法"),
+    ("中华人民共和国国务院令 第765号", "国务院令765号"),
+    ("LD/T 33—2015", "LD/T33"),
+    ("中华人民共和国中华人民共和国社会保险法", "社会保险法"),  # repeated until nothing changes
+]
+
+
+def test_the_documented_lookup_key_rule_is_the_code():
+    g = Graph().parse(ROOT / "ontology" / "zwgk.ttl", format="turtle")
+    docs = [str(c) for s in (URIRef("https://w3id.org/zwgk/ontology"), ZWGK.lookupKey) for c in g.objects(s, RDFS.comment)]
+    assert len(docs) == 4  # zh and en, in the ontology's overview and on zwgk:lookupKey
+    for doc in docs:
+        for text, key in DOCUMENTED_KEYS:
+            assert f"{text} → {key}" in doc, (text, doc[:40])
+        assert "(8)" in doc or "（8）" in doc  # the repeat step
+    for text, key in DOCUMENTED_KEYS:
+        assert lookup_key(text) == key

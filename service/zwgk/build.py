@@ -170,6 +170,7 @@ def assemble(project: Project) -> BuildResult:
     for g in named.values():
         builder.g += g
     add_edition_diffs(builder, resolved, registry)
+    builder.add_update_obligations(resolved)  # deadlines of the items each recorded change affects
     summary = summarize(builder.g, resolved)
     for cat in summary["catalogs"]:
         cat["graph"] = str(iri_of_catalog(cat["id"]))

@@ -4,6 +4,11 @@ A citation is written in many ways: ``《title》（number）``, ``《title》``
 ``《title》（dates and the amending act）``, ``LD/T 32—2015《title》``, or a bare
 number. Parsing keeps what is written; matching it to an instrument is the
 registry's job (``registry.py``).
+
+A citation's text is kept as written: only line wraps (a run of whitespace
+holding a line break) are removed. A space inside a number is part of how
+it was written ("中华人民共和国国务院令 第711号") and stays; the title is read
+in its display form, wrap spaces removed (``unwrap``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import re
 import unicodedata
 
 from .records import CitationRecord
-from .text import chinese_numeral, unwrap
+from .text import as_written, chinese_numeral, unwrap
 
 # "1. 《…》 2. 《…》": an ordinal at the start or after a space, before a citation.
 _ORDINAL = re.compile(r"(?:^|(?<=\s))(\d{1,2})[.．、]\s*(?=[《<〈\"“]|[A-Z]{1,4}/?[A-Z]?\s*\d|[\u4e00-\u9fff])")
@@ -43,7 +48,7 @@ def split_citations(cell: str) -> list[tuple[int, str]]:
         return []
     marks = list(_ORDINAL.finditer(cell))
     if not marks or marks[0].start() != 0:
-        return [(1, unwrap(cell))]
+        return [(1, as_written(cell))]
     parts: list[tuple[int, str]] = []
     expected = 1
     for i, m in enumerate(marks):
@@ -51,13 +56,13 @@ def split_citations(cell: str) -> list[tuple[int, str]]:
             # a number inside a citation's text, not an ordinal: glue back on
             continue
         end = next((n.start() for n in marks[i + 1 :] if int(n.group(1)) == expected + 1), len(cell))
-        parts.append((expected, unwrap(cell[m.end() : end])))
+        parts.append((expected, as_written(cell[m.end() : end])))
         expected += 1
     return parts
 
 
-def _balanced(text: str, start: int) -> int:
-    """Index just past the bracket that closes the one at ``start`` (-1 if none)."""
+def balanced_end(text: str, start: int) -> int:
+    """Index just past the bracket that closes the one at ``start`` (-1 if none): 《…〈…〉…》, （…（…）…）."""
     stack = []
     for i in range(start, len(text)):
         ch = text[i]
@@ -101,18 +106,22 @@ def canonical_number(text: str) -> str | None:
 
 
 def parse_citation(ordinal: int, text: str) -> CitationRecord:
-    """Parse one citation as written. Never raises: what cannot be read stays None."""
+    """Parse one citation as written. Never raises: what cannot be read stays None.
+
+    The record keeps the text as written (``as_written``); title, number and note
+    are read from its display form (wrap spaces removed)."""
+    written = as_written(text)
     text = unwrap(text)
     norm = unicodedata.normalize("NFKC", text)
     std = _STANDARD.match(norm)
     if std and std.group("rest").startswith("《"):
         rest = std.group("rest")
-        end = _balanced(rest, 0)
+        end = balanced_end(rest, 0)
         title = rest[1 : end - 1] if end > 0 else rest.strip("《》")
         year = std.group("year")
         return CitationRecord(
             ordinal,
-            text,
+            written,
             title=title,
             number=f"{std.group('code')} {std.group('num')}",
             edition=int(year) if year else None,
@@ -122,7 +131,7 @@ def parse_citation(ordinal: int, text: str) -> CitationRecord:
     rest = text
     start = text.find("《")
     if start >= 0:
-        end = _balanced(text, start)
+        end = balanced_end(text, start)
         if end > 0:
             title = text[start + 1 : end - 1]
             rest = (text[:start] + " " + text[end:]).strip()
@@ -133,7 +142,7 @@ def parse_citation(ordinal: int, text: str) -> CitationRecord:
     note = None
     paren = re.search(r"[（(]", rest)
     if paren:
-        close = _balanced(rest, paren.start())
+        close = balanced_end(rest, paren.start())
         inner = rest[paren.start() + 1 : close - 1 if close > 0 else len(rest)]
         number = canonical_number(inner)
         if number is None:
@@ -143,7 +152,53 @@ def parse_citation(ordinal: int, text: str) -> CitationRecord:
     if title is None and number is None:
         title = text.strip("《》 ")
     dates = tuple(f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in _DATE.findall(note or ""))
-    return CitationRecord(ordinal, text, title=title, number=number, note=note, dates=dates)
+    return CitationRecord(ordinal, written, title=title, number=number, note=note, dates=dates)
+
+
+def _nfkc_with_positions(text: str) -> tuple[str, list[int]]:
+    """``text`` in NFKC, with the index in ``text`` of each character of the result."""
+    parts: list[str] = []
+    at: list[int] = []
+    for i, ch in enumerate(text):
+        n = unicodedata.normalize("NFKC", ch)
+        parts.append(n)
+        at.extend([i] * len(n))
+    return "".join(parts), at
+
+
+def written_number(citation: CitationRecord) -> str | None:
+    """The document number of a citation as its text writes it ("中华人民共和国国务院令 第711号",
+    "LD/T 33—2016"), or None when the citation has no number or it cannot be found in
+    the text. What ``canonical_number`` reads, before it is made canonical."""
+    if not citation.number:
+        return None
+    text = citation.text
+    start = text.find("《")
+    end = balanced_end(text, start) if start >= 0 else -1
+    if start >= 0:  # a number inside the title is not the citation's number
+        stop = end - 1 if end > 0 else len(text)
+        text = text[: start + 1] + "\0" * (stop - start - 1) + text[stop:]
+    norm, at = _nfkc_with_positions(text)
+    span = None
+    std = _STANDARD.match(norm)
+    if std and (not std.group("rest") or std.group("rest").startswith("《")):
+        span = (std.start(), std.start("rest"))
+    else:
+        for pattern in (_DOCNO, _DECREE, _BARE_DECREE):  # in the order canonical_number tries them
+            m = pattern.search(norm)
+            if m:
+                span = m.span()
+                break
+    if span is None or span[0] >= span[1]:
+        return None
+    found = citation.text[at[span[0]] : at[span[1] - 1] + 1].strip()
+    return found if canonical_number(found) == citation.number else None
+
+
+def written_spellings(citation: CitationRecord) -> list[str]:
+    """How a citation names its instrument: its title (display form) and its number as
+    written. Each is a spelling the instrument keeps as ``skos:altLabel``."""
+    return [s for s in (citation.title, written_number(citation)) if s]
 
 
 def parse_basis(cell: str) -> list[CitationRecord]:

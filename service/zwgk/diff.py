@@ -16,7 +16,11 @@ item is *renamed* when its name changed, *changed* when another field changed,
 them in the graph: name (skos:prefLabel), categoryPath (the levels above the own
 name), content, legalBasis (the citations as written), deadline text and working
 days, agency, channels, audiences, modes, levels, phones, number. For the legal
-basis, the instruments cited in one edition only are the citations added or dropped.
+basis, the instruments an item cites in one edition only are the citations added or
+dropped: those of a matched item, and every instrument an added item cites (added) or
+a removed item cited (dropped). An instrument a matched item cites in both editions,
+but in another version (工伤保险条例 as 国务院令第586号, then as 第375号), is a cited
+version change: the version dropped and the version added. The counts give all three.
 
 The result is a ``CatalogDiff``; ``diff_graph`` writes it as RDF (zwgk:CatalogDiff,
 zwgk:ItemChange, zwgk:FieldChange), ``as_table`` / ``as_json`` as text.
@@ -67,15 +71,23 @@ class Edition:
     file: str
     items: list[ItemRecord]
     instruments: dict[int, dict[str, str]]  # item number → {instrument id: title or number}
+    versions: dict[int, dict[str, set[str]]] = field(default_factory=dict)  # item → {instrument id: version ids}
 
     @classmethod
     def from_resolved(cls, rc, registry: Registry) -> "Edition":
         record = rc.published or rc.record
-        instruments: dict[int, dict[str, str]] = {}
+        ed = cls(rc.entry.id, record.title, rc.entry.file, record.items, {})
         for (number, _), res in sorted(rc.resolutions.items()):
-            inst = res.instrument
-            instruments.setdefault(number, {})[inst.id] = inst.title or inst.number or inst.id
-        return cls(rc.entry.id, record.title, rc.entry.file, record.items, instruments)
+            ed.cite(number, res)
+        return ed
+
+    def cite(self, number: int, res) -> None:
+        """Record that item ``number`` cites the resolved instrument (and version)."""
+        inst = res.instrument
+        self.instruments.setdefault(number, {})[inst.id] = inst.title or inst.number or inst.id
+        versions = self.versions.setdefault(number, {}).setdefault(inst.id, set())
+        if res.version is not None:
+            versions.add(res.version.id)
 
 
 @dataclass
@@ -97,6 +109,8 @@ class ItemChange:
     fields: list[FieldChange] = field(default_factory=list)
     citations_added: dict[str, str] = field(default_factory=dict)  # instrument id → label
     citations_dropped: dict[str, str] = field(default_factory=dict)
+    # instrument id → (versions cited in the old edition only, in the new edition only)
+    versions_changed: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -126,6 +140,7 @@ class CatalogDiff:
         out = {k: c.get(k, 0) for k in KINDS}
         out["citations_added"] = sum(len(ch.citations_added) for ch in self.changes)
         out["citations_dropped"] = sum(len(ch.citations_dropped) for ch in self.changes)
+        out["cited_versions_changed"] = sum(len(ch.versions_changed) for ch in self.changes)
         return out
 
     @property
@@ -154,16 +169,15 @@ def load_edition(ref: str, project, codelists: dict[str, CodeList], registry: Re
         cid = registered.id if registered else _id_of(path)
         name = path.name
     record = CatalogParser(codelists).parse_bytes(path.read_bytes(), name)
-    instruments: dict[int, dict[str, str]] = {}
+    edition = Edition(cid, record.title, name, record.items, {})
     for item in record.items:
         for c in item.citations:
             try:
                 res = registry.resolve(c)
             except ResolutionError as exc:
                 raise SourceError(f"citation {c.ordinal} {c.text!r}: {exc}", file=name, line=item.source.line) from None
-            instruments.setdefault(item.number, {})[res.instrument.id] = (
-                res.instrument.title or res.instrument.number or res.instrument.id)
-    return Edition(cid, record.title, name, record.items, instruments)
+            edition.cite(item.number, res)
+    return edition
 
 
 def _id_of(path: Path) -> str:
@@ -245,13 +259,18 @@ def diff_editions(old: Edition, new: Edition, codelists: dict[str, CodeList] | N
         ia, ib = old.instruments.get(a.number, {}), new.instruments.get(b.number, {})
         added = {k: ib[k] for k in ib if k not in ia}
         dropped = {k: ia[k] for k in ia if k not in ib}
+        va_, vb_ = old.versions.get(a.number, {}), new.versions.get(b.number, {})
+        versions = {k: (sorted(va_[k] - vb_[k]), sorted(vb_[k] - va_[k])) for k in ia if k in ib
+                    and va_.get(k, set()) != vb_.get(k, set())}
         if not fields:
             continue
         names = {f.field for f in fields}
         kind = "renamed" if "name" in names else "renumbered" if names == {"itemNumber"} else "changed"
-        changes.append(ItemChange(kind, a, b, fields, added, dropped))
-    changes += [ItemChange("removed", a, None) for a in old.items if id(a) not in matched_old]
-    changes += [ItemChange("added", None, b) for b in new.items if id(b) not in matched_new]
+        changes.append(ItemChange(kind, a, b, fields, added, dropped, versions))
+    changes += [ItemChange("removed", a, None, citations_dropped=dict(old.instruments.get(a.number, {})))
+                for a in old.items if id(a) not in matched_old]
+    changes += [ItemChange("added", None, b, citations_added=dict(new.instruments.get(b.number, {})))
+                for b in new.items if id(b) not in matched_new]
     changes.sort(key=lambda c: c.sort_key)
     return CatalogDiff(old, new, changes, title_changed=(old.title or "") != (new.title or ""))
 
@@ -302,6 +321,11 @@ def diff_graph(diff: CatalogDiff, codelists: dict[str, CodeList] | None = None) 
             g.add((c, ZWGK.citationAdded, iri("instrument", inst)))
         for inst in ch.citations_dropped:
             g.add((c, ZWGK.citationDropped, iri("instrument", inst)))
+        for inst, (gone, came) in ch.versions_changed.items():
+            for v in gone:
+                g.add((c, ZWGK.citedVersionDropped, iri("instrument", inst, "version", v)))
+            for v in came:
+                g.add((c, ZWGK.citedVersionAdded, iri("instrument", inst, "version", v)))
     if codelists and "item-change" in codelists:
         cl = codelists["item-change"]
         for kind in {ch.kind for ch in diff.changes}:
@@ -328,6 +352,8 @@ def as_dict(diff: CatalogDiff) -> dict:
                                 for k, v in ch.citations_added.items()],
             "citations_dropped": [{"instrument": k, "label": v, "iri": str(iri("instrument", k))}
                                   for k, v in ch.citations_dropped.items()],
+            "cited_versions_changed": [{"instrument": k, "iri": str(iri("instrument", k)), "old": gone, "new": came}
+                                       for k, (gone, came) in ch.versions_changed.items()],
         }
 
     return {"diff": str(diff.iri), "old": edition(diff.old), "new": edition(diff.new),
@@ -346,13 +372,17 @@ def describe_change(ch: ItemChange) -> str:
         if f.field == "name":
             parts.append("name")
             continue
-        if f.field == "legalBasis" and (ch.citations_added or ch.citations_dropped):
+        if f.field == "legalBasis" and (ch.citations_added or ch.citations_dropped or ch.versions_changed):
             cites = [f"+ {v}" for v in ch.citations_added.values()] + [f"− {v}" for v in ch.citations_dropped.values()]
+            cites += [f"{k} version {'、'.join(gone) or '—'} → {'、'.join(came) or '—'}"
+                      for k, (gone, came) in ch.versions_changed.items()]
             parts.append(f"legalBasis: {' '.join(cites)}")
         elif max(len(f.old or ""), len(f.new or "")) <= 40:
             parts.append(f"{f.field}: {f.old or '—'} → {f.new or '—'}")
         else:
             parts.append(f.field)
+    if not ch.fields and (ch.citations_added or ch.citations_dropped):  # an added or removed item
+        parts.append("cites: " + "、".join([*ch.citations_added.values(), *ch.citations_dropped.values()]))
     return "; ".join(parts)
 
 
@@ -363,7 +393,8 @@ def as_table(diff: CatalogDiff) -> str:
     head = [
         f"{diff.old.id} ({len(diff.old.items)} items) → {diff.new.id} ({len(diff.new.items)} items)",
         f"  {c['added']} added, {c['removed']} removed, {c['renamed']} renamed, {c['changed']} changed, "
-        f"{c['renumbered']} renumbered; citations: {c['citations_added']} added, {c['citations_dropped']} dropped",
+        f"{c['renumbered']} renumbered; citations: {c['citations_added']} added, {c['citations_dropped']} dropped "
+        f"(with added and removed items), {c['cited_versions_changed']} cited in another version",
     ]
     if diff.title_changed:
         head.append(f"  title: {diff.old.title} → {diff.new.title}")

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from rdflib import RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, ORG, OWL, PROV
 
-from .changes import ChangeEvent
+from .changes import Act, ChangeEvent
+from .citations import written_spellings
 from .codelists import CodeList
 from .records import CatalogRecord, ItemRecord
 from .refdata import Agency, CatalogEntry, Place
@@ -154,6 +155,23 @@ class GraphBuilder:
         for inst in self.registry.instruments:
             self._instrument(inst, spellings.get(inst.id, set()))
 
+    def add_spellings(self, rc: ResolvedCatalog) -> None:
+        """Each spelling of a cited instrument that the catalog's citations show, as written (its title;
+        its number: 中华人民共和国国务院令 第765号, 国务院令 710号, LD/T 33—2016), as ``skos:altLabel`` of the
+        instrument, with its lookup key when the instrument lacks it. Reference data: the instrument is
+        shared by every catalog that cites it, so these are not the catalog's own triples."""
+        seen: dict[str, tuple[Instrument, set[str]]] = {}
+        for item in rc.record.items:
+            for c in item.citations:
+                inst = rc.resolutions[(item.number, c.ordinal)].instrument
+                seen.setdefault(inst.id, (inst, set()))[1].update(written_spellings(c))
+        for inst_id, (inst, written) in sorted(seen.items()):
+            node = iri("instrument", inst_id)
+            for spelling in sorted(written - {inst.title, inst.number, *inst.aliases}):
+                self.add(node, SKOS.altLabel, zh(spelling))
+            for key in sorted({lookup_key(s) for s in written} - inst.lookup_keys()):
+                self.add(node, ZWGK.lookupKey, Literal(key))
+
     def _instrument(self, inst: Instrument, seen: set[str]) -> None:
         node = iri("instrument", inst.id)
         self.add(node, RDF.type, ELI.LegalResource)
@@ -211,11 +229,16 @@ class GraphBuilder:
     # ------------------------------------------------------------ change events
 
     def add_changes(self, events: list[ChangeEvent]) -> None:
-        """Change events (zwgk:ChangeEvent), and the ELI relations they imply between
-        instruments of the registry: eli:repeals / eli:amends / eli:changes and their
-        inverses; a repeal with a known date gives eli:date_no_longer_in_force."""
+        """Change events (zwgk:ChangeEvent), the acts that made them (eli:LegalResource, from the
+        [[act]] entries of data/changes.toml), and the ELI relations each event implies between the
+        affecting and the affected instrument: eli:amends / eli:repeals and their inverses, each
+        also stated with their super-property eli:changes / eli:changed_by; a repeal or replacement
+        whose date of effect is known gives eli:date_no_longer_in_force. The events are kept for
+        ``add_update_obligations``."""
         relation = {"repeal": (ELI.repeals, ELI.repealed_by), "amendment": (ELI.amends, ELI.amended_by),
                     "revision": (ELI.amends, ELI.amended_by), "replacement": (ELI.changes, ELI.changed_by)}
+        self.events = list(events)
+        acts = {}
         for e in events:
             node = iri("change", e.id)
             affected = iri("instrument", e.instrument)
@@ -228,12 +251,15 @@ class GraphBuilder:
             name = inst.title or inst.number or inst.id
             self.add(node, RDFS.label, zh(f"{name}：{concept.zh}" + (f"（{e.date}）" if e.date else "")))
             self.add(node, RDFS.label, en(f"{concept.en} of {name}" + (f" ({e.date})" if e.date else "")))
+            if e.affecting is not None:
+                acts[e.affecting.id] = e.affecting
             if e.by:
-                self.add(node, ZWGK.affectingInstrument, iri("instrument", e.by))
+                by = iri("instrument", e.by)
+                self.add(node, ZWGK.affectingInstrument, by)
                 if e.type in relation:
-                    forward, inverse = relation[e.type]
-                    self.add(iri("instrument", e.by), forward, affected)
-                    self.add(affected, inverse, iri("instrument", e.by))
+                    for forward, inverse in {relation[e.type], (ELI.changes, ELI.changed_by)}:
+                        self.add(by, forward, affected)
+                        self.add(affected, inverse, by)
             if e.act:
                 self.add(node, ZWGK.affectingAct, Literal(e.act))
             if e.version:
@@ -248,9 +274,34 @@ class GraphBuilder:
                 self.add(node, ZWGK.confidenceNote, en(e.confidence_note))
             if e.source:
                 self.add(node, DCTERMS.source, Literal(e.source))
+        for act in acts.values():
+            self._act(act)
+
+    def _act(self, act: Act) -> None:
+        """An act that made a recorded change: an eli:LegalResource with only the facts recorded for it.
+        It has no zwgk:lookupKey: a citation or a user's lookup never finds it (see data/changes.toml)."""
+        node = iri("instrument", act.id)
+        self.add(node, RDF.type, ELI.LegalResource)
+        if act.title:
+            self.add(node, ELI.title, zh(act.title))
+        self.add(node, SKOS.prefLabel, zh(act.title or act.number))
+        if act.number:
+            self.add(node, ELI.id_local, Literal(act.number))
+        self.add(node, ELI.type_document, self.concept("document-type", act.type))
+        for issuer in act.issuers:
+            self.add(node, ELI.passed_by, iri("agency", issuer))
+        self.add(node, ELI.date_document, _date(act.date_document))
+        self.add(node, ELI.first_date_entry_in_force, _date(act.date_in_force))
+        if act.confidence:
+            self.add(node, ZWGK.confidence, Literal(act.confidence))
+        if act.confidence_note:
+            self.add(node, ZWGK.confidenceNote, en(act.confidence_note))
+        self.add(node, RDFS.comment, en("An act that made a recorded change (data/changes.toml). A citation of its "
+                                        "number names the instrument it changed, in the version it made."))
 
     def add_version_succession(self) -> None:
-        """Each version of an instrument that a later one replaced: ``dct:isReplacedBy`` the next."""
+        """Each version of an instrument that a later one replaced: ``dct:isReplacedBy`` the next, and
+        ``eli:date_no_longer_in_force`` the day the next one entered into force, when that is known."""
         for inst in self.registry.instruments:
             dated = sorted((v for v in inst.versions if v.date_document), key=lambda v: v.date_document)
             for older, newer in zip(dated, dated[1:]):
@@ -258,6 +309,45 @@ class GraphBuilder:
                 b = iri("instrument", inst.id, "version", newer.id)
                 self.add(a, DCTERMS.isReplacedBy, b)
                 self.add(b, DCTERMS.replaces, a)
+                self.add(a, ELI.date_no_longer_in_force, _date(newer.date_in_force))
+
+    def add_update_obligations(self, catalogs: list[ResolvedCatalog]) -> None:
+        """For each recorded change (``add_changes``) and each item it affects: a zwgk:UpdateObligation
+        with the action (update or review) and the date by which the item must be updated
+        (zwgk:dueDate), or why there is none (zwgk:noDueDateReason). The rule and the deadline are
+        those of ``zwgk impact`` (impact.assess, on the official calendar of workdays.py). They are
+        minted under the change (``change/<event>/obligation/<catalog>/<item>``), in the default graph:
+        they depend on the change events as much as on the catalog."""
+        from .impact import assess
+
+        for e in getattr(self, "events", []):
+            if not e.updates_citations:
+                continue
+            inst = self.registry.by_id[e.instrument]
+            versions = {v.id: v.date_document for v in inst.versions}
+            event_node = iri("change", e.id)
+            for rc in catalogs:
+                cited: dict[int, list[str | None]] = {}
+                for (number, _), res in sorted(rc.resolutions.items()):
+                    if res.instrument.id == e.instrument:
+                        cited.setdefault(number, []).append(res.version.id if res.version else None)
+                for item in rc.record.items:
+                    if item.number not in cited:
+                        continue
+                    found = assess(e, cited[item.number], versions, rc.entry.year, item.deadline_days)
+                    if found is None:
+                        continue
+                    node = iri("change", e.id, "obligation", rc.entry.id, item.number)
+                    self.add(node, RDF.type, ZWGK.UpdateObligation)
+                    self.add(node, ZWGK.dueToChange, event_node)
+                    self.add(node, ZWGK.itemToUpdate, iri("catalog", rc.entry.id, "item", item.number))
+                    self.add(node, ZWGK.updateAction, Literal(found.action))
+                    if found.deadline.date:
+                        self.add(node, ZWGK.dueDate, Literal(found.deadline.iso, datatype=XSD.date))
+                    else:
+                        self.add(node, ZWGK.noDueDateReason, en(found.deadline.reason))
+                    self.add(node, RDFS.label, en(f"{found.action} item {item.number} of {rc.entry.id} after "
+                                                  f"{e.id}" + (f", by {found.deadline.iso}" if found.deadline.date else "")))
 
     # ------------------------------------------------------------ catalogs
 
@@ -266,13 +356,16 @@ class GraphBuilder:
         self._catalog(rc)
 
     def catalog_graph(self, rc: ResolvedCatalog) -> Graph:
-        """The catalog's triples in a graph of their own (the catalog's named graph)."""
+        """The catalog's triples in a graph of their own (the catalog's named graph). The spellings
+        its citations show go to the instruments, in the builder's graph (``add_spellings``)."""
         outer, self.g = self.g, Graph()
         try:
             self._catalog(rc)
-            return self.g
+            own = self.g
         finally:
             self.g = outer
+        self.add_spellings(rc)
+        return own
 
     def _catalog(self, rc: ResolvedCatalog) -> None:
         e, rec = rc.entry, rc.record

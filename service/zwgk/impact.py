@@ -13,6 +13,17 @@ affected instrument, with the date by which its catalog must update it:
 An item whose catalog gives no working days, a change whose date is not known
 to the day, and a deadline that runs past the calendar's last year get no date
 and a reason. The graph is read through SPARQL (``QueryRunner``), so any store works.
+
+Which items a change affects (``assess``, the one rule for the CLI, the pages and
+the build's zwgk:UpdateObligation nodes that the named query change-impact reads):
+
+* an item that already cites the version the change produced, or a later one, is
+  not affected (工伤保险条例 cited as 国务院令第586号 after the 2010 revision);
+* an item of a catalog issued in a later year than the change is to be *reviewed*,
+  with no deadline: no 公开时限 runs from a change older than the catalog itself,
+  and its citation names no version (or an earlier one), so whether it means the
+  text in force cannot be told from the catalog;
+* any other citing item is to be *updated* by its deadline.
 """
 
 from __future__ import annotations
@@ -39,7 +50,7 @@ PREFIX eli: <http://data.europa.eu/eli/ontology#>
 """
 
 CITING = _PREFIXES + """
-SELECT ?instrument ?item ?catalog ?catalogTitle ?issued ?number ?name ?days ?deadlineText ?cited ?version
+SELECT ?instrument ?item ?catalog ?catalogTitle ?issued ?number ?name ?days ?deadlineText ?c ?cited ?v ?version
 WHERE {
   ?item zwgk:legalBasis ?instrument ; zwgk:itemNumber ?number .
   OPTIONAL { ?item zwgk:inCatalog ?catalog
@@ -49,6 +60,12 @@ WHERE {
   OPTIONAL { ?item zwgk:deadlineText ?deadlineText }
   OPTIONAL { ?item zwgk:citation ?c . ?c zwgk:citesInstrument ?instrument ; zwgk:citedText ?cited .
              OPTIONAL { ?c zwgk:citedVersion ?v . ?v rdfs:label ?version } }
+}"""
+
+VERSIONS = _PREFIXES + """
+SELECT ?instrument ?v ?date WHERE {
+  ?instrument zwgk:version ?v .
+  OPTIONAL { ?v eli:date_document ?date }
 }"""
 
 EVENTS = _PREFIXES + """
@@ -83,6 +100,44 @@ class ImpactError(ValueError):
     """A user error: an unknown instrument, a bad date or type, a date outside the calendar."""
 
 
+UPDATE, REVIEW = "update", "review"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a change asks of one citing item: ``update`` by a deadline, or ``review`` (no deadline)."""
+
+    action: str
+    deadline: Deadline
+
+
+def assess(event: ChangeEvent, cited: list[str | None], version_dates: dict[str, str | None],
+           catalog_year: int | None, working_days: int | None) -> Assessment | None:
+    """The one rule (module docstring) for one item: ``cited`` holds the version id each of the item's
+    citations of the instrument names (None: no version), ``version_dates`` the instrument's versions
+    with their dates. None when the change does not affect the item."""
+    if not event.updates_citations:
+        return None
+    made = event.version
+    if made is not None:
+        made_date = version_dates.get(made)
+        for v in cited:
+            if v is None:
+                continue
+            if v == made or (made_date and (version_dates.get(v) or "") > made_date):
+                return None  # it already cites the version the change produced, or a later one
+    change_year = int(event.date[:4]) if event.date else None
+    if change_year is not None and catalog_year is not None and catalog_year > change_year:
+        named = sorted(v for v in cited if v is not None)
+        what = (f"its citation names an earlier version ({', '.join(named)}): correct it" if named else
+                "its citation names no version: check that it means the text in force")
+        return Assessment(REVIEW, Deadline(None, (
+            f"review, no deadline: the catalog was issued in {catalog_year}, after this change ({event.date}), "
+            f"so no 公开时限 runs from the change; {what}")))
+    day = dt.date.fromisoformat(event.full_date) if event.full_date else None
+    return Assessment(UPDATE, deadline(day, working_days))
+
+
 @dataclass
 class Instrument:
     iri: str
@@ -109,6 +164,8 @@ class ImpactItem:
     deadline: Deadline
     cited: list[str] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    version_ids: list[str | None] = field(default_factory=list)  # per citation: the version it names (None: none)
+    action: str = UPDATE
 
     @property
     def catalog_id(self) -> str | None:
@@ -126,14 +183,21 @@ class Impact:
     event: ChangeEvent
     items: list[ImpactItem]
     calendar: Coverage
+    current: int = 0  # citing items left out: they already cite the version the change made, or a later one
 
     @property
     def note(self) -> str | None:
         if not self.event.updates_citations:
             return "a promulgation changes no item that cites the instrument: nothing to update"
+        current = (f"{self.current} citing item{'s' if self.current != 1 else ''} already "
+                   f"cite{'s' if self.current == 1 else ''} the version this change produced ({self.event.version}) "
+                   "or a later one and need no update") if self.current else None
         if not self.items:
-            return "no item of the loaded catalogs cites this instrument"
-        return None
+            return current + ": nothing to update" if current else "no item of the loaded catalogs cites this instrument"
+        reviews = sum(1 for it in self.items if it.action == REVIEW)
+        review = (f"{reviews} item{'s' if reviews != 1 else ''} to review without a deadline: "
+                  "the catalog is younger than the change") if reviews else None
+        return "; ".join(x for x in (current, review) if x) or None
 
 
 # ---------------------------------------------------------------- reading the graph
@@ -154,6 +218,7 @@ def citing_items(runner: QueryRunner, instrument_iri: str) -> list[dict]:
     """Every item citing the instrument, once, with its catalog, deadline and citations."""
     found = rows(runner.run(CITING, {ox.Variable("instrument"): ox.NamedNode(instrument_iri)}))[1]
     items: dict[str, dict] = {}
+    citations: dict[str, dict[str, str | None]] = {}
     for r in found:
         it = items.setdefault(r["item"], {
             "item": r["item"], "number": int(r["number"]), "name": r.get("name"), "catalog": r.get("catalog"),
@@ -164,7 +229,17 @@ def citing_items(runner: QueryRunner, instrument_iri: str) -> list[dict]:
         for key, value in (("cited", r.get("cited")), ("versions", r.get("version"))):
             if value and value not in it[key]:
                 it[key].append(value)
+        if r.get("c"):
+            citations.setdefault(r["item"], {})[r["c"]] = r["v"].rsplit("/", 1)[-1] if r.get("v") else None
+    for key, it in items.items():
+        it["version_ids"] = [v for _, v in sorted(citations.get(key, {}).items())] or [None]
     return sorted(items.values(), key=lambda x: (x["catalog"] or "", x["number"], x["item"]))
+
+
+def version_dates(runner: QueryRunner, instrument_iri: str) -> dict[str, str | None]:
+    """The instrument's versions (their ids) with their dates, as the graph states them."""
+    found = rows(runner.run(VERSIONS, {ox.Variable("instrument"): ox.NamedNode(instrument_iri)}))[1]
+    return {r["v"].rsplit("/", 1)[-1]: r.get("date") for r in found}
 
 
 def recorded_events(runner: QueryRunner, instrument_iri: str) -> list[tuple[str, ChangeEvent]]:
@@ -188,15 +263,20 @@ def recorded_events(runner: QueryRunner, instrument_iri: str) -> list[tuple[str,
 # ---------------------------------------------------------------- the analysis
 
 def analyse(runner: QueryRunner, instrument_iri: str, event: ChangeEvent,
-            items: list[dict] | None = None) -> Impact:
-    """The items affected by ``event`` and the deadline of each."""
+            items: list[dict] | None = None, versions: dict[str, str | None] | None = None) -> Impact:
+    """The items affected by ``event``, each to update by its deadline or to review (``assess``)."""
     cov = coverage()
-    day = dt.date.fromisoformat(event.full_date) if event.full_date else None
-    out = []
+    out, current = [], 0
     if event.updates_citations:
+        if versions is None:
+            versions = version_dates(runner, instrument_iri)
         for it in citing_items(runner, instrument_iri) if items is None else items:
-            out.append(ImpactItem(deadline=deadline(day, it["working_days"]), **it))
-    return Impact(describe_instrument(runner, instrument_iri), event, out, cov)
+            found = assess(event, it["version_ids"], versions, it["catalog_year"], it["working_days"])
+            if found is None:
+                current += 1
+                continue
+            out.append(ImpactItem(deadline=found.deadline, action=found.action, **it))
+    return Impact(describe_instrument(runner, instrument_iri), event, out, cov, current)
 
 
 def resolve(registry: Registry, text: str) -> str:
@@ -224,6 +304,11 @@ def what_if(runner: QueryRunner, registry: Registry, instrument: str, date: str,
     except ValueError as exc:
         raise ImpactError(f"--date {exc}") from None
     cov = coverage()
+    if day < cov.first:
+        raise ImpactError(
+            f"--date {day.isoformat()} is before the official holiday calendar ({cov.describe()}): the package holds "
+            f"the State Council's arrangements from {cov.first_year} on only, so no deadline can be computed for a "
+            f"change in {day.year}; give a date from {cov.first.isoformat()} on")
     if not cov.covers(day):
         raise ImpactError(
             f"--date {day.isoformat()} is outside the official holiday calendar ({cov.describe()}): "
@@ -265,10 +350,12 @@ def as_dict(impact: Impact) -> dict:
         "calendar": {"package": cov.package, "version": cov.version, "first_year": cov.first_year,
                      "last_year": cov.last_year},
         "note": impact.note,
+        "already_current": impact.current,
         "items": [{"catalog": it.catalog, "catalog_id": it.catalog_id, "catalog_title": it.catalog_title,
                    "item": it.item, "number": it.number, "name": it.name, "working_days": it.working_days,
-                   "deadline_text": it.deadline_text, "deadline": it.deadline.iso, "reason": it.deadline.reason,
-                   "cited": it.cited, "cited_versions": it.versions} for it in impact.items],
+                   "deadline_text": it.deadline_text, "action": it.action, "deadline": it.deadline.iso,
+                   "reason": it.deadline.reason, "cited": it.cited, "cited_versions": it.versions}
+                  for it in impact.items],
     }
 
 
@@ -276,7 +363,12 @@ def as_json(impact: Impact) -> str:
     return json.dumps(as_dict(impact), ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = ("catalog", "item", "number", "name", "working_days", "deadline", "reason", "cited_versions")
+CSV_COLUMNS = ("catalog", "item", "number", "name", "working_days", "action", "deadline", "reason", "cited_versions")
+
+
+def _csv_row(it: ImpactItem) -> list:
+    return [it.catalog_id or "", it.item, it.number, it.name or "", "" if it.working_days is None else it.working_days,
+            it.action, it.deadline.iso or "", it.deadline.reason or "", "；".join(it.versions)]
 
 
 def as_csv(impact: Impact) -> str:
@@ -284,9 +376,18 @@ def as_csv(impact: Impact) -> str:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for it in impact.items:
-        w.writerow([it.catalog_id or "", it.item, it.number, it.name or "",
-                    "" if it.working_days is None else it.working_days, it.deadline.iso or "",
-                    it.deadline.reason or "", "；".join(it.versions)])
+        w.writerow(_csv_row(it))
+    return out.getvalue()
+
+
+def recorded_csv(impacts: list[Impact]) -> str:
+    """The recorded events' analyses as one CSV: the columns of ``as_csv``, each row led by its change event."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(("change",) + CSV_COLUMNS)
+    for impact in impacts:
+        for it in impact.items:
+            w.writerow([str(iri("change", impact.event.id))] + _csv_row(it))
     return out.getvalue()
 
 
@@ -296,9 +397,10 @@ def as_table(impact: Impact) -> str:
         head.append(impact.note)
     noted = any(it.deadline.reason for it in impact.items)
     body = [[it.catalog_id or "", str(it.number), it.name or "",
-             "" if it.working_days is None else str(it.working_days), it.deadline.iso or "—",
+             "" if it.working_days is None else str(it.working_days), it.action, it.deadline.iso or "—",
              "；".join(it.versions)] + ([it.deadline.reason or ""] if noted else []) for it in impact.items]
-    names = ["catalog", "item", "name", "working days", "deadline", "cited version"] + (["no date because"] if noted else [])
+    names = ["catalog", "item", "name", "working days", "action", "deadline", "cited version"] + (
+        ["no date because"] if noted else [])
     table = render_table(names, body)
     n = len(body)
     table = table.replace(f"({n} row{'s' if n != 1 else ''})", f"({n} item{'s' if n != 1 else ''})")
@@ -307,5 +409,5 @@ def as_table(impact: Impact) -> str:
 
 FORMATS = {"table": as_table, "json": as_json, "csv": as_csv}
 
-__all__ = ["Impact", "ImpactItem", "ImpactError", "analyse", "what_if", "recorded_events", "citing_items",
+__all__ = ["Impact", "ImpactItem", "ImpactError", "Assessment", "assess", "analyse", "recorded_csv", "what_if", "recorded_events", "citing_items",
            "resolve", "as_dict", "as_json", "as_csv", "as_table", "FORMATS", "headline", "rule_text"]

@@ -3,7 +3,14 @@
 The resolver maps a citation, however it is written, to exactly one instrument
 (the work) and, where the written number names one, to the version it cites.
 The same resolver answers users: ``resolve_text("国务院令765号")`` and
-``resolve_text("《社会保险经办条例》")`` give the same instrument.
+``resolve_text("《社会保险经办条例》")`` give the same instrument, and so do
+``社会保险经办条例（国务院令第765号）`` (a title without 《》 before its number),
+``國務院令第765號`` (traditional characters) and, for a registry title written
+with 〈〉, the same title with 《》 (关于印发《X》的通知).
+
+A known title with a number the registry does not know (《失业保险条例》（国务院令999号）)
+resolves to the title's instrument with the method "title, number unknown": the
+number is kept on the citation and the data-quality report warns about it.
 """
 
 from __future__ import annotations
@@ -11,15 +18,19 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .citations import canonical_number, parse_citation
+from .citations import balanced_end, canonical_number, parse_citation
+from .header import simplified
 from .records import CitationRecord
 from .text import lookup_key
 
 # how close a written title must be to the registry's when the number matches
 TITLE_SIMILARITY = 0.8
+# a typed name is tried as "title number" / "number title" at its first spaces only
+MAX_SPACES_TRIED = 64
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ class Instrument:
 class Resolution:
     instrument: Instrument
     version: Version | None
-    method: str  # "number", "title", "number+title", "number, title differs"
+    method: str  # "number", "title", "number+title", "number, title differs", "title, number unknown"
 
 
 class ResolutionError(LookupError):
@@ -167,19 +178,47 @@ class Registry:
         if citation.number and not by_title:
             raise ResolutionError(f"no instrument in the registry has the number {citation.number}")
         if by_title:
-            if citation.number:
-                # a number the registry does not know, with a known title: an error of the source
-                raise ResolutionError(
-                    f"《{citation.title}》 is in the registry, but not with the number {citation.number}"
-                )
-            return Resolution(by_title, self._version(by_title, citation), "title")
+            # a known title with a number the registry does not know: the title's instrument, and the
+            # data-quality report warns (the source may be wrong, or the registry may lack a version)
+            method = "title, number unknown" if citation.number else "title"
+            return Resolution(by_title, self._version(by_title, citation), method)
         raise ResolutionError(f"no instrument in the registry matches {citation.text!r}")
 
     def resolve_text(self, text: str) -> Resolution:
-        """Resolve what a person typed: a number, a title, or both, in any spelling."""
+        """Resolve what a person typed: a number, a title, or both, in any spelling, in
+        simplified or traditional characters."""
         text = text.strip()
         if not text:
             raise ResolutionError("an empty instrument name")
+        try:
+            return self._resolve_typed(text)
+        except ResolutionError:
+            simple = simplified(text)  # 國務院令第765號, 社會保險經辦條例
+            if simple == text:
+                raise
+        return self._resolve_typed(simple)
+
+    def _resolve_typed(self, text: str) -> Resolution:
+        try:
+            return self._resolve_as_citation(text)
+        except ResolutionError as exc:
+            # before saying no: the whole text as one title (关于印发《X》的通知 for the registry's
+            # 关于印发〈X〉的通知), or a title, with or without 《》, and its number (in brackets after
+            # it, or apart by a space). Ambiguity stays an error: a known title whose number names
+            # another instrument is refused, never guessed.
+            if lookup_key(text) in self._by_title:
+                return self.resolve(CitationRecord(1, text, title=text, number=None))
+            for title, number in _titles_and_numbers(text):
+                known_title = lookup_key(title) in self._by_title
+                if known_title or self._by_written_number(number):
+                    try:
+                        return self.resolve(CitationRecord(1, text, title=title, number=number))
+                    except ResolutionError:
+                        if known_title:  # a known title and a number that names another instrument
+                            raise
+            raise exc
+
+    def _resolve_as_citation(self, text: str) -> Resolution:
         citation = parse_citation(1, text)
         if citation.title and not citation.number and "《" not in text:
             number = canonical_number(text)
@@ -195,6 +234,46 @@ class Registry:
         if leftover:
             raise ResolutionError(f"{text!r} is not a title or document number (cannot read {leftover!r})")
         return self.resolve(citation)
+
+
+def _titles_and_numbers(text: str) -> Iterator[tuple[str, str]]:
+    """Each way to read ``text`` as a title, with or without 《》, and a document number (canonical):
+    the number in brackets after the title (工伤保险条例（国务院令第586号）, 关于印发《X》的通知（人社部发
+    〔2015〕32号）) or apart from it by a space, on either side (社会保险经办条例 国务院令第765号,
+    LD/T 33—2016 社会保障卡读写终端规范). The number part must be a document number and nothing else."""
+    text = text.strip()
+    splits = []
+    opening = _opening_of_last_bracket(text)
+    if opening:
+        splits.append((text[:opening], text[opening + 1 : -1]))
+    for m in list(re.finditer(r"\s+", text))[:MAX_SPACES_TRIED]:
+        head, tail = text[: m.start()], text[m.end() :]
+        splits += [(head, tail), (tail, head)]
+    for title, written in splits:
+        if len(written) > 60:  # longer than any document number
+            continue
+        number = canonical_number(written)
+        if number and lookup_key(written).removeprefix("第") == lookup_key(number).removeprefix("第"):
+            title = title.strip()
+            if title.startswith("《") and balanced_end(title, 0) == len(title):
+                title = title[1:-1]
+            if title:
+                yield title, number
+
+
+def _opening_of_last_bracket(text: str) -> int | None:
+    """Where the bracket that closes ``text`` opens: 规程（暂行）（人社厅发〔2018〕107号） → the second （."""
+    if not text.endswith(("）", ")")):
+        return None
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] in "）)":
+            depth += 1
+        elif text[i] in "（(":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def load_registry(path: Path) -> Registry:

@@ -6,6 +6,9 @@ Two different normal forms live here:
   line-wrap spaces that PDF extraction leaves inside Chinese words and numbers
   are removed, ASCII brackets inside Chinese text become full-width, and the
   text otherwise stays as published.
+* ``as_written`` gives the *written* form of a citation: only line wraps (a
+  run of whitespace holding a line break) are removed, the way ``unwrap``
+  removes them; a space typed inside a number ("国务院令 710号") stays.
 * ``lookup_key`` gives the *matching* form used to recognise one instrument
   across spellings. Its rule is written down in ``ontology/zwgk.ttl``
   (``zwgk:lookupKey``) so SPARQL users can compute a key by hand.
@@ -50,14 +53,28 @@ def unwrap(text: str | None) -> str:
     pos = 0
     for m in _SPACE_RUN.finditer(text):
         out.append(text[pos : m.start()])
-        before = text[m.start() - 1] if m.start() > 0 else ""
-        after = text[m.end()] if m.end() < len(text) else ""
-        joined = is_cjk(before) or is_cjk(after) or (before == "-" and after.isdigit())
-        if not joined:
+        if not _joins(text, m):
             out.append(" ")
         pos = m.end()
     out.append(text[pos:])
     return "".join(out)
+
+
+def _joins(text: str, space: re.Match[str]) -> bool:
+    """True when the whitespace ``space`` in ``text`` is a wrap inside a word or number."""
+    before = text[space.start() - 1] if space.start() > 0 else ""
+    after = text[space.end()] if space.end() < len(text) else ""
+    return is_cjk(before) or is_cjk(after) or (before == "-" and after.isdigit())
+
+
+_LINE_WRAP = re.compile(r"\s*[\n\r]\s*")
+
+
+def as_written(text: str | None) -> str:
+    """A citation as written: the ends stripped and each line wrap (whitespace holding a
+    line break) removed as ``unwrap`` removes a wrap space; every other space stays."""
+    text = (text or "").strip()
+    return _LINE_WRAP.sub(lambda m: "" if _joins(text, m) else " ", text)
 
 
 _HALF_TO_FULL = str.maketrans({"(": "（", ")": "）", ",": "，", ";": "；", ":": "："})

@@ -22,7 +22,7 @@ ITEMS_765 = [6, 9, 30, 31, 32, 33, 34, 37]
 def test_impact_html(client):
     r = client.get(f"/impact/{HANDLING}?date=2025-09-30", headers={"Accept": "text/html"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    rows = re.findall(r'<tr class="impact-item" data-item="(\d+)" data-deadline="([^"]*)">', r.text)
+    rows = re.findall(r'<tr class="impact-item" data-item="(\d+)" data-deadline="([^"]*)" data-action="update">', r.text)
     hypothetical = rows[:8]
     assert [int(n) for n, _ in hypothetical] == ITEMS_765 and {d for _, d in hypothetical} == {"2025-11-04"}
     assert 'href="/id/instrument/social-insurance-handling-regulation"' in r.text
@@ -64,14 +64,43 @@ def test_recorded_repeal_on_impact_and_instrument_pages(client):
 def test_instrument_page_lists_events_with_deadlines(client):
     page = client.get("/id/instrument/work-injury-insurance-regulation", headers={"Accept": "text/html"}).text
     assert 'id="change-work-injury-insurance-regulation-2010-revision"' in page
-    deadlines = set(re.findall(r'data-deadline="([^"]*)"', page))
-    assert deadlines == {"2011-01-18"}  # 20 working days after 2010-12-20, New Year 2011 off
+    # the 17 citing items already cite 国务院令第586号, the version the 2010 revision made: no 2011 deadline
+    assert re.findall(r'data-deadline="([^"]*)"', page) == []
+    assert "17 citing items already cite the version this change produced (2010)" in page
     assert page.count("<svg") == 1
+
+
+def test_changes_older_than_the_catalog_are_reviews_without_deadline(client):
+    doc = client.get("/impact/gov-info-disclosure-regulation", headers={"Accept": "application/json"}).json()
+    revision = next(x for x in doc["recorded"] if x["change"]["type"] == "revision")
+    assert [(i["number"], i["action"], i["deadline"]) for i in revision["items"]] == [
+        (n, "review", None) for n in range(1, 6)]  # 1-5 cite the regulation without a number
+    assert revision["already_current"] == 69 and "issued in 2024, after this change" in revision["items"][0]["reason"]
+    page = client.get("/impact/gov-info-disclosure-regulation", headers={"Accept": "text/html"}).text
+    assert page.count('data-action="review"') == 5 and "待核查" in page
+
+
+def test_recorded_changes_as_csv(client):
+    r = client.get("/impact/social-insurance-registration-measures?format=csv")
+    table = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["change"].rsplit("/", 1)[-1], x["number"], x["action"]) for x in table] == [
+        ("social-insurance-registration-measures-repeal", n, "update") for n in ("13", "14", "15")]
+
+
+def test_timeline_shows_partial_dates(client):
+    from zwgk.web import svg
+
+    drawn = svg.timeline([("2014", "人社部发〔2014〕103号", "promulgation", None), ("2015-01", "国发〔2015〕2号", "promulgation", None)])
+    assert "2014 人社部发〔2014〕103号" in drawn and "2015-01 国发〔2015〕2号" in drawn
+    assert "2014-01-01" not in drawn and "2015-01-01" not in drawn and "无日期" not in drawn
+    page = client.get("/impact/construction-work-injury-opinion", headers={"Accept": "text/html"}).text
+    assert "2014 人社部发〔2014〕103号" in page
 
 
 @pytest.mark.parametrize("query, status, words", [
     ("?date=2025-02-30", 400, "not a date"),
     (f"?date={coverage().last_year + 1}-01-05", 400, "outside the official holiday calendar"),
+    (f"?date={coverage().first_year - 1}-12-31", 400, "before the official holiday calendar"),
     ("?date=2025-09-30&type=abolished", 400, "type"),
     ("?type=repealed", 400, "give its date"),
 ])
@@ -105,7 +134,7 @@ def test_diff_page(editions_client):
 def test_diff_json_and_turtle(editions_client):
     url = "/diff?old=hami-2024-social-insurance&new=hami-2024-social-insurance-revised"
     doc = editions_client.get(url, headers={"Accept": "application/json"}).json()
-    assert doc["counts"]["changed"] == 2 and doc["counts"]["citations_added"] == 1
+    assert doc["counts"]["changed"] == 2 and doc["counts"]["citations_added"] == 3
     ttl = editions_client.get(url + "&format=turtle")
     assert ttl.headers["content-type"].startswith("text/turtle")
     golden = Graph().parse(f"{ROOT_EDITIONS}/hami-2024-social-insurance-revised.diff.ttl")

@@ -25,14 +25,15 @@ from markupsafe import Markup
 
 from ..changes import TYPE_WORDS
 from ..diff import as_dict as diff_dict, as_turtle, diff_editions, load_edition
-from ..impact import (TYPE_LABELS, Impact, ImpactError, analyse, as_csv, as_dict, citing_items, recorded_events,
-                      resolve, rule_text, what_if)
+from ..impact import (TYPE_LABELS, Impact, ImpactError, analyse, as_csv, as_dict, citing_items, recorded_csv,
+                      recorded_events, resolve, rule_text, version_dates, what_if)
 from ..records import SourceError
 from ..workdays import coverage
 from . import svg
 from .errors import BadRequest, NotFound
 from .negotiation import HTML, RDF, REPORT_ALIASES, REPORT_CSV, REPORT_JSON, choose
 from .pages import environment, page_href
+from .respond import validators
 
 IMPACT_FORMATS = (HTML, REPORT_JSON, REPORT_CSV)
 DIFF_FORMATS = (HTML, REPORT_JSON, RDF[0])
@@ -54,7 +55,8 @@ class ImpactView:
 def impact_views(runner, instrument_iri: str, href) -> list[ImpactView]:
     """The recorded change events of an instrument, each analysed (the citing items are read once)."""
     items = citing_items(runner, instrument_iri)
-    return [ImpactView(analyse(runner, instrument_iri, event, items), href, event_iri)
+    versions = version_dates(runner, instrument_iri)
+    return [ImpactView(analyse(runner, instrument_iri, event, items, versions), href, event_iri)
             for event_iri, event in recorded_events(runner, instrument_iri)]
 
 
@@ -91,8 +93,7 @@ def router(state) -> APIRouter:
         media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
         headers = {"Vary": "Accept",
                    "Link": ", ".join(f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"' for a in links)}
-        if state.etag:
-            headers["ETag"] = f'"{state.etag.strip(chr(34))}-{fmt.name}"'
+        headers |= validators(state, fmt.name)
         data = body.encode("utf-8")
         if request.method == "HEAD":
             return Response(status_code=200, media_type=media, headers=headers | {"Content-Length": str(len(data))})
@@ -128,8 +129,7 @@ def router(state) -> APIRouter:
         if fmt.name == "csv":
             if hypothetical is not None:
                 return respond(request, as_csv(hypothetical), fmt, links)
-            rows = [line for x in views for line in _csv_lines(x)]
-            return respond(request, "\r\n".join(["change," + as_csv_header()] + rows) + "\r\n", fmt, links)
+            return respond(request, recorded_csv([x.impact for x in views]), fmt, links)
         if fmt.name == "json":
             doc = {"instrument": instrument_iri, "page": path,
                    "hypothetical": as_dict(hypothetical) if hypothetical else None,
@@ -202,6 +202,9 @@ def router(state) -> APIRouter:
                 "fields": [f for f in ch.fields if f.field != "name"],
                 "added": [{"label": v, "href": href(f"{base}instrument/{k}")} for k, v in ch.citations_added.items()],
                 "dropped": [{"label": v, "href": href(f"{base}instrument/{k}")} for k, v in ch.citations_dropped.items()],
+                "versions": [{"label": (d.new.instruments.get(ch.new.number, {}) if ch.new else {}).get(k, k),
+                              "href": href(f"{base}instrument/{k}"), "old": gone, "new": came}
+                             for k, (gone, came) in ch.versions_changed.items()],
             })
         html = env.get_template("diff.html").render(
             diff=d, diff_iri=str(d.iri), counts=d.counts, rows=rows, alternates=links,
@@ -210,18 +213,3 @@ def router(state) -> APIRouter:
         return respond(request, html, fmt, links)
 
     return r
-
-
-def as_csv_header() -> str:
-    from ..impact import CSV_COLUMNS
-
-    return ",".join(CSV_COLUMNS)
-
-
-def _csv_lines(x: ImpactView) -> list[str]:
-    """The CSV rows of one recorded event's analysis, each led by the event's IRI."""
-    lines = as_csv(x.impact).split("\r\n")[1:]
-    from ..graph import iri
-
-    event = str(iri("change", x.event.id))
-    return [f"{event},{line}" for line in lines if line]

@@ -277,13 +277,21 @@ def parse_date(value: str) -> date | None:
         return None
 
 
+def shown_date(value: str) -> str:
+    """A date as precise as it is known: ``2014``, ``2015-01`` or ``2015-03-27`` (a time zone suffix dropped)."""
+    m = re.match(r"^\s*(\d{4}(?:-\d{2}(?:-\d{2})?)?)", str(value))
+    return m.group(1) if m else str(value)
+
+
 def timeline(events: Sequence[tuple[str, str, str, str | None]], *, title: str = "Timeline",
              width: int = 720, lane: int = 22) -> str:
     """Events ``(date, label, kind, href)`` as points on a time axis, each with
     its label on its own line below, joined to its point. ``kind`` is one of
     promulgation, amendment, revision, entry-into-force, repeal, replacement (others are
-    drawn in grey). Events without a readable date are left out."""
-    dated = [(parse_date(d), str(d), str(label), str(kind), href) for d, label, kind, href in events]
+    drawn in grey). A date known only to the year or month (``2014``, ``2015-01``) is placed at the
+    start of that period and shown as written, never as a day. Events without a readable date are
+    left out."""
+    dated = [(parse_date(d), shown_date(d), str(label), str(kind), href) for d, label, kind, href in events]
     dated = [e for e in dated if e[0] is not None]
     if not dated:
         return _empty(title, "timeline", "无日期 (no dates)")
@@ -322,10 +330,10 @@ def timeline(events: Sequence[tuple[str, str, str, str | None]], *, title: str =
         x = x_of(d)
         colour = KIND_COLOURS.get(kind, MUTED)
         y = axis_y + 20 + n * lane + lane / 2
-        text = f"{d.isoformat()} {label}"
+        text = f"{raw} {label}"
         anchor, tx = ("end", x - 8) if x > (x0 + x1) / 2 else ("start", x + 8)
         shown = clip(text, 12, (tx - 4) if anchor == "end" else (width - tx - 4))
-        hover = f"{d.isoformat()} · {KIND_LABELS.get(kind, kind)} · {label}"
+        hover = f"{raw} · {KIND_LABELS.get(kind, kind)} · {label}"
         mark = (f'<g class="event {esc(kind)}"><title>{esc(hover)}</title>'
                 f'<line x1="{_num(x)}" y1="{axis_y}" x2="{_num(x)}" y2="{_num(y)}" stroke="{colour}" stroke-dasharray="2 2"/>'
                 f'<circle cx="{_num(x)}" cy="{axis_y}" r="5" fill="{colour}"/>'
