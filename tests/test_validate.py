@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph
 
 from conftest import ROOT
-from zwgk.validate import FORMATS, validate
+from zwgk.validate import FORMATS, load_shapes, validate
 
 FIX = ROOT / "tests" / "fixtures" / "validate"
 
@@ -77,3 +77,88 @@ def test_exit_codes(tmp_path):
     assert err.returncode == 2 and err.stderr.startswith("zwgk: error:")
     missing = run("--data", str(tmp_path / "none.ttl"))
     assert missing.returncode == 2
+
+
+def test_exit_code_2_when_the_shapes_folder_has_no_shapes(tmp_path):
+    """A folder whose *.ttl files declare no shape is an error, not "conforms"."""
+    (tmp_path / "shapes").mkdir()
+    (tmp_path / "shapes" / "empty.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\n")
+    out = run("--data", str(FIX / "data.ttl"), "--shapes", str(tmp_path / "shapes"))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("zwgk: error:") and "no SHACL shape" in out.stderr
+    (tmp_path / "shapes" / "empty.ttl").write_text("this is not turtle <")
+    out = run("--data", str(FIX / "data.ttl"), "--shapes", str(tmp_path / "shapes"))
+    assert out.returncode == 2 and "empty.ttl" in out.stderr and "Traceback" not in out.stderr
+    out = run("--data", str(FIX / "data.ttl"), "--shapes", str(tmp_path / "none"))
+    assert out.returncode == 2 and "no SHACL shapes" in out.stderr
+
+
+def test_engine_option(tmp_path):
+    for engine in ("pyshacl", "fast"):
+        out = run("--data", str(FIX / "data.ttl"), "--shapes", str(FIX / "shapes"), "--format", "json", "--engine", engine)
+        assert out.returncode == 1
+        assert [(r["item"], r["severity"]) for r in json.loads(out.stdout)["results"]] == [
+            (2, "Violation"), (2, "Warning"), (2, "Info"), (3, "Violation")]
+    bad = run("--data", str(FIX / "data.ttl"), "--engine", "jena")
+    assert bad.returncode == 2
+
+
+def test_text_groups_most_severe_first(report):
+    """Groups with a Violation come before groups with only Warnings or notes, then by item."""
+    from zwgk.validate import Entry, Report, Result, finish
+
+    def entry(item, severity):
+        r = Result(severity, f"https://w3id.org/zwgk/id/x/item/{item}", item, None, f"{severity} {item}", None,
+                   "http://www.w3.org/ns/shacl#MinCountConstraintComponent", None, None)
+        return Entry(r, f"<{r.focus}>", None, None)
+
+    text = FORMATS["text"](finish([entry(1, "Info"), entry(2, "Warning"), entry(3, "Violation"),
+                                   entry(1, "Warning"), entry(4, "Info")], "fast"))
+    assert [line for line in text.splitlines() if line.startswith("item")] == ["item 3", "item 1", "item 2", "item 4"]
+    block = text.split("item 1\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split()[0] for line in block] == ["Warning", "Info"]
+    assert isinstance(report, Report)
+
+
+def test_ttl_results_carry_one_zh_and_one_en_message():
+    from rdflib.namespace import SH
+
+    shapes = load_shapes(ROOT / "shapes")
+    report = validate(Graph().parse(ROOT / "tests" / "fixtures" / "shapes" / "Catalog-versionSpread-violates.ttl"), shapes,
+                      engine="pyshacl")
+    g = Graph().parse(data=FORMATS["ttl"](report), format="turtle")
+    results = list(g.subjects(SH.focusNode, None))
+    assert len(results) == 2
+    for node in results:
+        assert sorted(m.language for m in g.objects(node, SH.resultMessage)) == ["en", "zh"]
+
+
+def test_lists_in_messages_are_sorted():
+    from zwgk.validate import list_variables, sort_list
+
+    assert sort_list("2018, 2016, 2021, 2015", ", ") == "2015, 2016, 2018, 2021"
+    assert sort_list("国务院令第2号（事项 12、4）；国务院令第1号（事项 3、1）", "；") == \
+        "国务院令第1号（事项 1、3）；国务院令第2号（事项 4、12）"
+    query = 'SELECT $this (GROUP_CONCAT(DISTINCT STR(?k); separator=", ") AS ?known) ' \
+            '(IF(COUNT(?k) = 0, "无", GROUP_CONCAT(?k; separator="、")) AS ?knownZh) WHERE { }'
+    assert list_variables(query) == {"known": ", ", "knownZh": "、"}
+
+
+def test_the_report_is_the_same_on_every_run(tmp_path, hami_result):
+    """report.json and report.ttl byte for byte, the second run in another process with another
+    hash seed (GROUP_CONCAT lists and set orders differ between runs unless sorted)."""
+    import os
+
+    data = Graph()
+    data += hami_result.graph
+    data.parse(ROOT / "tests" / "fixtures" / "shapes" / "Catalog-versionSpread-violates.ttl")
+    path = tmp_path / "data.nt"
+    data.serialize(path, format="nt", encoding="utf-8")
+    report = validate(Graph().parse(path), load_shapes(ROOT / "shapes"))
+    assert any("、" in r.message and r.shape.endswith("versionSpread") for r in report.results)
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    for fmt, render in (("json", FORMATS["json"]), ("ttl", FORMATS["ttl"])):
+        other = subprocess.run([sys.executable, "-m", "zwgk.cli", "validate", "--data", str(path), "--format", fmt],
+                               capture_output=True, env=env)
+        assert other.returncode == 1, other.stderr
+        assert other.stdout == render(report).encode("utf-8"), fmt

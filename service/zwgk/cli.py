@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .build import Project, build
 from .records import SourceError
 from .queries import QueryError, QueryRunner, load_named_queries, format_results
+from .validate import ShapesError
 
 
 class UserError(Exception):
@@ -154,22 +156,22 @@ def cmd_queries(args) -> int:
 def cmd_validate(args) -> int:
     from rdflib import Graph
 
-    from .validate import FORMATS, load_shapes, validate
+    from .validate import FORMATS, ShapesError, load_shapes, validate
 
     project = _project(args)
     data_path = Path(args.data) if args.data else project.ntriples
     if not data_path.exists():
         raise UserError(f"{data_path} does not exist: run `zwgk build` first")
+    try:
+        shapes = load_shapes(Path(args.shapes) if args.shapes else project.shapes)
+    except ShapesError as exc:
+        raise UserError(str(exc)) from None
     data = Graph()
     try:
         data.parse(data_path)
     except Exception as exc:  # a parser error in a user's file: report it, do not crash
         raise UserError(f"cannot read {data_path}: {exc}") from None
-    try:
-        shapes = load_shapes(Path(args.shapes) if args.shapes else project.shapes)
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from None
-    report = validate(data, shapes)
+    report = validate(data, shapes, engine=args.engine)
     sys.stdout.write(FORMATS[args.format](report))
     return 0 if report.conforms else 1
 
@@ -192,7 +194,10 @@ def cmd_impact(args) -> int:
     # no --date: the change events recorded in data/changes.toml, each with the items it affects
     impacts = [analyse(runner, instrument, event) for _, event in recorded_events(runner, instrument)]
     if args.format == "csv":
-        raise UserError("--format csv needs --date (one change); use table or json for the recorded events")
+        from .impact import recorded_csv
+
+        sys.stdout.write(recorded_csv(impacts))
+        return 0
     if args.format == "json":
         print(json.dumps([as_dict(i) for i in impacts], ensure_ascii=False, indent=2))
         return 0
@@ -221,25 +226,61 @@ def cmd_diff(args) -> int:
 LIMITS = ("query_workers", "query_memory_mb", "max_result_bytes", "max_request_bytes", "max_url_bytes", "rate_limit")
 
 
-def cmd_serve(args) -> int:
-    from .web.app import create_app
-    from .web.server import run
+TOKEN_VARIABLE = "ZWGK_UPDATE_TOKEN"
+
+
+def update_token(args, environ=os.environ) -> str | None:
+    """The update token: --update-token, else the file of --update-token-file, else the
+    environment variable ZWGK_UPDATE_TOKEN (the only setting read from the environment,
+    here and nowhere else). A file or variable keeps the token out of the process list."""
+    if args.update_token and args.update_token_file:
+        raise UserError("give --update-token or --update-token-file, not both")
+    if args.update_token_file:
+        path = Path(args.update_token_file)
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"--update-token-file {path}: cannot read it ({exc.__class__.__name__}: "
+                            f"{getattr(exc, 'strerror', None) or exc})") from None
+        if not token:
+            raise UserError(f"--update-token-file {path}: the file is empty; write the token in it")
+        return token
+    if args.update_token is not None:
+        if not args.update_token.strip():
+            raise UserError("--update-token is empty")
+        return args.update_token.strip()
+    token = (environ.get(TOKEN_VARIABLE) or "").strip()
+    return token or None
+
+
+def serve_settings(args, environ=os.environ):
+    """The settings of ``zwgk serve``, from its options (and ZWGK_UPDATE_TOKEN)."""
     from .web.settings import Settings
-    from .web.state import AppState
 
     settings = Settings(
         host=args.host, port=args.port, base_iri=args.base_iri or Settings.base_iri,
         store=args.store, store_path=Path(args.store_path) if args.store_path else None,
         endpoint=args.endpoint, update_endpoint=args.update_endpoint,
         load=tuple(Path(p) for p in args.load or ()),
-        update_token=args.update_token, allow_unauthenticated_updates=args.allow_updates,
-        query_timeout=args.query_timeout,
+        update_token=update_token(args, environ), allow_unauthenticated_updates=args.allow_updates,
+        allow_service=args.allow_service, query_timeout=args.query_timeout,
+        cors_origins=tuple(args.cors_origin) if args.cors_origin else Settings.cors_origins,
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
         **{name: getattr(args, name) for name in LIMITS},
     )
     if settings.store == "remote" and not settings.endpoint:
         raise UserError("--store remote needs --endpoint URL")
     if args.endpoint and settings.store != "remote":
         settings = Settings(**{**settings.__dict__, "store": "remote"})
+    return settings
+
+
+def cmd_serve(args) -> int:
+    from .web.app import create_app
+    from .web.server import run
+    from .web.state import AppState
+
+    settings = serve_settings(args)
     for path in settings.load:
         if not path.exists():
             raise UserError(f"--load {path}: no such file")
@@ -278,6 +319,9 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=("text", "json", "ttl", "html"), default="text")
     v.add_argument("--data", help="an RDF file to check instead of data/build/zwgk.nt")
     v.add_argument("--shapes", help="a folder of SHACL shapes instead of shapes/")
+    v.add_argument("--engine", choices=("auto", "fast", "pyshacl"), default="auto",
+                   help="auto (default): the shapes compiled to SPARQL on Oxigraph, pySHACL for shapes it cannot "
+                        "compile; fast: the compiled shapes only; pyshacl: pySHACL (the reference, slower)")
     v.set_defaults(func=cmd_validate)
 
     from .web.settings import Settings
@@ -292,8 +336,16 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("--endpoint", help=help_of["endpoint"])
     sv.add_argument("--update-endpoint", help=help_of["update_endpoint"])
     sv.add_argument("--load", nargs="+", metavar="FILE", help=help_of["load"])
-    sv.add_argument("--update-token", help=help_of["update_token"])
+    sv.add_argument("--update-token", metavar="TOKEN",
+                    help="bearer token that enables SPARQL Update (visible in the process list: prefer "
+                         f"--update-token-file or the environment variable {TOKEN_VARIABLE})")
+    sv.add_argument("--update-token-file", metavar="PATH",
+                    help="a file holding the update token (surrounding whitespace is ignored)")
     sv.add_argument("--allow-updates", action="store_true", help=help_of["allow_unauthenticated_updates"])
+    sv.add_argument("--allow-service", action="store_true", help=help_of["allow_service"])
+    sv.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                    help=help_of["cors_origins"] + " (repeatable; default: any, *)")
+    sv.add_argument("--forwarded-allow-ips", metavar="IPS", help=help_of["forwarded_allow_ips"])
     sv.add_argument("--query-timeout", type=float, default=30.0, help=help_of["query_timeout"])
     defaults = {name: default for name, default, _ in Settings.help_table()}
     for name in LIMITS:  # the limits of web/settings.py, each with its default and help line
@@ -356,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (SourceError, QueryError, UserError) as exc:
+    except (SourceError, QueryError, ShapesError, UserError) as exc:
         print(f"zwgk: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # never exit 1 (which `validate` uses for "violations") on a crash

@@ -34,13 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH, XSD
 
 from .graph import ZWGK
 from .text import is_cjk
-from .validate import _ITEM_PARTS, SEVERITY_ORDER, Report, Result
+from .validate import _ITEM_PARTS, Entry, Report, Result, fill, finish, list_variables
 
 RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 RDF_TYPE = str(RDF.type)
@@ -77,6 +77,7 @@ class Check:
     fill: bool = False  # messages are templates ({?var})
     target: str = ""  # the target sub-select in ``query`` (binds ?this)
     target_prefixes: str = ""
+    lists: dict = field(default_factory=dict)  # variables bound by GROUP_CONCAT → separator (sorted in messages)
 
 
 @dataclass
@@ -87,27 +88,7 @@ class Found:
     bindings: dict
 
 
-@dataclass
-class Entry:
-    """A result with what its report-graph node needs: the check and the terms in N-Triples."""
-
-    result: Result
-    check: Check
-    focus: str
-    value: str | None
-
-
-class FastReport(Report):
-    """A ``Report`` whose SHACL report graph is built on first use."""
-
-    def __init__(self, conforms: bool, results: list[Result], entries: list[Entry]):
-        self.conforms, self.results, self._entries, self._graph = conforms, results, entries, None
-
-    @property
-    def graph(self) -> Graph:  # type: ignore[override]
-        if self._graph is None:
-            self._graph = _report_graph(self.conforms, self._entries)
-        return self._graph
+FastReport = Report  # the report of either engine (``validate.Report``)
 
 
 # ------------------------------------------------------------------ compiling the shapes
@@ -475,7 +456,7 @@ def _sparql(sg: Graph, shape, constraint, target: str, target_prefixes: str) -> 
     messages = _messages(sg, constraint) or _messages(sg, shape)
     base = dict(severity=_severity(sg, shape), shape=str(shape), component=_component("SPARQL"), path=None,
                 messages=messages, constraint=constraint, value_is_focus=True, fill=True, target=target,
-                target_prefixes=target_prefixes)
+                target_prefixes=target_prefixes, lists=list_variables(text))
     head_end = code.find("{")
     projection = code[:head_end]
     joinable = (
@@ -579,20 +560,11 @@ def run(store: ox.Store, checks: list[Check], threads: int | None = None, option
         return [f for part in pool.map(one, checks) for f in part]
 
 
-def _lexical(term) -> str:
-    return term.value
-
-
-def _fill(template: str, bindings: dict) -> str:
-    for var, val in bindings.items():
-        template = re.sub("{{[?$]{}}}".format(var), lambda _m, v=_lexical(val): v, template)
-    return template
-
-
 def _texts(found: Found) -> tuple[str | None, str | None]:
     zh = en = None
+    values = {name: term.value for name, term in found.bindings.items()}
     for m in found.check.messages:
-        text = _fill(str(m), found.bindings) if found.check.fill else str(m)
+        text = fill(str(m), values, found.check.lists) if found.check.fill else str(m)
         lang = m.language or ("zh" if is_cjk(next((ch for ch in text if ch.isalpha()), "")) else "en")
         if lang == "zh" and zh is None:
             zh = text
@@ -638,33 +610,34 @@ def _entries(store: ox.Store, found: list[Found]) -> list[Entry]:
     out = []
     for f in found:
         zh, en = _texts(f)
+        path = f.bindings.get("path") if f.check.per_focus is not None or f.check.fill else None
         r = Result(
             severity=f.check.severity,
             focus=f.focus.value,
             item=numbers.get(f.focus),
-            path=f.check.path,
+            path=path.value if isinstance(path, ox.NamedNode) else f.check.path,
             message=zh or en or "",
             message_en=en,
             constraint=f.check.component,
             shape=f.check.shape,
             value=f.value.value if f.value is not None else None,
         )
-        out.append(Entry(r, f.check, str(f.focus), None if f.value is None else str(f.value)))
+        constraint = f.check.constraint
+        out.append(Entry(r, str(f.focus), None if f.value is None else str(f.value),
+                         str(constraint) if isinstance(constraint, URIRef) else None))
     return out
 
 
-def _report(entries: list[Entry]) -> FastReport:
-    entries.sort(key=lambda e: (e.result.item is None, e.result.item or 0, SEVERITY_ORDER.get(e.result.severity, 9),
-                                e.result.constraint, e.result.path or "", e.result.focus, e.result.message))
-    results = [e.result for e in entries]
-    return FastReport(not any(r.severity == "Violation" for r in results), results, entries)
+def run_checks(data, checks: list[Check], threads: int | None = None) -> Report:
+    """The report of compiled ``checks`` on ``data`` (see ``as_store``)."""
+    store = as_store(data)
+    return finish(_entries(store, run(store, checks, threads)), "fast")
 
 
-def validate(data, shapes: Graph, threads: int | None = None) -> FastReport:
+def validate(data, shapes: Graph, threads: int | None = None) -> Report:
     """The data-quality report of ``data`` (a pyoxigraph Store, an OxigraphBackend, an rdflib Graph
     or a file) against the SHACL ``shapes`` graph, as ``zwgk.validate.validate`` gives it."""
-    store = as_store(data)
-    return _report(_entries(store, run(store, compile_shapes(shapes), threads)))
+    return run_checks(data, compile_shapes(shapes), threads)
 
 
 # ------------------------------------------------------------------ by partition
@@ -689,7 +662,7 @@ def _validate_part(path: str) -> list[tuple]:
     # focus nodes are all shared (instruments, agencies, code lists) are not run on a part
     found = run(store, checks, threads=1, skip=shared)
     mine = [f for f in found if not shared(f.focus)]
-    return [(e.result, checks.index(e.check), e.focus, e.value) for e in _entries(store, mine)]
+    return _entries(store, mine)
 
 
 def validate_parts(shared: list[Path], parts: list[Path], shapes: Graph, workers: int | None = None) -> FastReport:
@@ -718,38 +691,8 @@ def validate_parts(shared: list[Path], parts: list[Path], shapes: Graph, workers
     finally:
         _PARTS.clear()
     for rows in done:
-        entries += [Entry(r, checks[i], focus, value) for r, i, focus, value in rows]
-    return _report(entries)
+        entries += rows
+    return finish(entries, "fast")
 
 
-# ------------------------------------------------------------------ the report graph
-
-def _report_graph(conforms: bool, entries: list[Entry]) -> Graph:
-    from rdflib.util import from_n3
-
-    g = Graph()
-    g.bind("sh", SH)
-    report = BNode()
-    g.add((report, RDF.type, SH.ValidationReport))
-    g.add((report, SH.conforms, Literal(conforms)))
-    for e in entries:
-        r, node = e.result, BNode()
-        g.add((report, SH.result, node))
-        g.add((node, RDF.type, SH.ValidationResult))
-        g.add((node, SH.focusNode, from_n3(e.focus)))
-        g.add((node, SH.resultSeverity, SH[r.severity]))
-        g.add((node, SH.sourceShape, URIRef(r.shape)))
-        g.add((node, SH.sourceConstraintComponent, URIRef(r.constraint)))
-        if e.check.path_node is not None:
-            g.add((node, SH.resultPath, e.check.path_node))
-        if e.value is not None:
-            g.add((node, SH.value, from_n3(e.value)))
-        if e.check.constraint is not None:
-            g.add((node, SH.sourceConstraint, e.check.constraint))
-        for text, lang in ((r.message, "zh" if r.message != r.message_en else None), (r.message_en, "en")):
-            if text:
-                g.add((node, SH.resultMessage, Literal(text, lang=lang)))
-    return g
-
-
-__all__ = ["validate", "validate_parts", "compile_shapes", "Unsupported", "FastReport", "as_store"]
+__all__ = ["validate", "validate_parts", "compile_shapes", "run_checks", "Unsupported", "FastReport", "as_store"]
