@@ -86,17 +86,8 @@ def load_changes(path: Path, registry: Registry) -> list[ChangeEvent]:
     events: list[ChangeEvent] = []
     seen: set[str] = set()
     for n, entry in enumerate(raw.get("change", []), 1):
-        where = f"change {n} ({entry.get('id', 'no id')})"
-
-        def fail(message: str) -> SourceError:
-            return SourceError(f"{where}: {message}", file=path.name)
-
-        unknown = sorted(set(entry) - set(FIELDS))
-        if unknown:
-            raise fail(f"unknown field {', '.join(unknown)}; fields: {', '.join(FIELDS)}")
-        for key in ("id", "type", "instrument", "confidence"):
-            if not entry.get(key):
-                raise fail(f"{key} is required")
+        fail = _checked(entry, f"change {n} ({entry.get('id', 'no id')})", FIELDS,
+                        ("id", "type", "instrument", "confidence"), path)
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", entry["id"]):
             raise fail("id must be lower-case letters, digits and hyphens")
         if entry["id"] in seen:
@@ -138,20 +129,27 @@ def load_changes(path: Path, registry: Registry) -> list[ChangeEvent]:
     return events
 
 
+def _checked(entry: dict, where: str, fields, required: tuple[str, ...], path: Path):
+    """Refuse an entry with an unknown field or without a required one; return the function that
+    makes the entry's further errors (they name the entry and the file)."""
+
+    def fail(message: str) -> SourceError:
+        return SourceError(f"{where}: {message}", file=path.name)
+
+    unknown = sorted(set(entry) - set(fields))
+    if unknown:
+        raise fail(f"unknown field {', '.join(unknown)}; fields: {', '.join(fields)}")
+    for key in required:
+        if not entry.get(key):
+            raise fail(f"{key} is required")
+    return fail
+
+
 def _load_acts(entries: list[dict], registry: Registry, path: Path) -> dict[str, Act]:
     acts: dict[str, Act] = {}
     for n, entry in enumerate(entries, 1):
-        where = f"act {n} ({entry.get('id', 'no id')})"
-
-        def fail(message: str) -> SourceError:
-            return SourceError(f"{where}: {message}", file=path.name)
-
-        unknown = sorted(set(entry) - set(ACT_FIELDS))
-        if unknown:
-            raise fail(f"unknown field {', '.join(unknown)}; fields: {', '.join(ACT_FIELDS)}")
-        for key in ("id", "type", "issuers", "confidence"):
-            if not entry.get(key):
-                raise fail(f"{key} is required")
+        fail = _checked(entry, f"act {n} ({entry.get('id', 'no id')})", ACT_FIELDS,
+                        ("id", "type", "issuers", "confidence"), path)
         if not (entry.get("title") or entry.get("number")):
             raise fail("an act needs its title or its number (or both)")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", entry["id"]):

@@ -172,30 +172,36 @@ class GraphBuilder:
             for key in sorted({lookup_key(s) for s in written} - inst.lookup_keys()):
                 self.add(node, ZWGK.lookupKey, Literal(key))
 
-    def _instrument(self, inst: Instrument, seen: set[str]) -> None:
-        node = iri("instrument", inst.id)
+    def _work(self, work: Instrument | Act) -> URIRef:
+        """What an instrument of the registry and an act of data/changes.toml both state: an
+        eli:LegalResource with its title (or number) as label, number, type, issuers, dates and
+        confidence; a fact that is not recorded is not stated."""
+        node = iri("instrument", work.id)
         self.add(node, RDF.type, ELI.LegalResource)
-        if inst.title:
-            self.add(node, ELI.title, zh(inst.title))
-            self.add(node, SKOS.prefLabel, zh(inst.title))
-        elif inst.number:
-            self.add(node, SKOS.prefLabel, zh(inst.number))
-        if inst.number:
-            self.add(node, ELI.id_local, Literal(inst.number))
-        self.add(node, ELI.type_document, self.concept("document-type", inst.type))
-        for issuer in inst.issuers:
+        if work.title:
+            self.add(node, ELI.title, zh(work.title))
+        if work.title or work.number:
+            self.add(node, SKOS.prefLabel, zh(work.title or work.number))
+        if work.number:
+            self.add(node, ELI.id_local, Literal(work.number))
+        self.add(node, ELI.type_document, self.concept("document-type", work.type))
+        for issuer in work.issuers:
             self.add(node, ELI.passed_by, iri("agency", issuer))
-        self.add(node, ELI.date_document, _date(inst.date_document))
-        self.add(node, ELI.first_date_entry_in_force, _date(inst.date_in_force))
+        self.add(node, ELI.date_document, _date(work.date_document))
+        self.add(node, ELI.first_date_entry_in_force, _date(work.date_in_force))
+        if work.confidence:
+            self.add(node, ZWGK.confidence, Literal(work.confidence))
+        if work.confidence_note:
+            self.add(node, ZWGK.confidenceNote, en(work.confidence_note))
+        return node
+
+    def _instrument(self, inst: Instrument, seen: set[str]) -> None:
+        node = self._work(inst)
         self.add(node, DCTERMS.issued, _date(inst.issued))
         if inst.in_force is not None:
             self.add(node, ELI.in_force, ELI_IN_FORCE if inst.in_force else ELI_NOT_IN_FORCE)
         if inst.status:
             self.add(node, ZWGK.status, self.concept("status", inst.status))
-        if inst.confidence:
-            self.add(node, ZWGK.confidence, Literal(inst.confidence))
-        if inst.confidence_note:
-            self.add(node, ZWGK.confidenceNote, en(inst.confidence_note))
         if inst.source == "catalog":
             self.add(node, ZWGK.confidenceNote, en("Not identified in any other source: recorded from what the catalog says."))
         for edition in inst.editions:
@@ -280,22 +286,7 @@ class GraphBuilder:
     def _act(self, act: Act) -> None:
         """An act that made a recorded change: an eli:LegalResource with only the facts recorded for it.
         It has no zwgk:lookupKey: a citation or a user's lookup never finds it (see data/changes.toml)."""
-        node = iri("instrument", act.id)
-        self.add(node, RDF.type, ELI.LegalResource)
-        if act.title:
-            self.add(node, ELI.title, zh(act.title))
-        self.add(node, SKOS.prefLabel, zh(act.title or act.number))
-        if act.number:
-            self.add(node, ELI.id_local, Literal(act.number))
-        self.add(node, ELI.type_document, self.concept("document-type", act.type))
-        for issuer in act.issuers:
-            self.add(node, ELI.passed_by, iri("agency", issuer))
-        self.add(node, ELI.date_document, _date(act.date_document))
-        self.add(node, ELI.first_date_entry_in_force, _date(act.date_in_force))
-        if act.confidence:
-            self.add(node, ZWGK.confidence, Literal(act.confidence))
-        if act.confidence_note:
-            self.add(node, ZWGK.confidenceNote, en(act.confidence_note))
+        node = self._work(act)
         self.add(node, RDFS.comment, en("An act that made a recorded change (data/changes.toml). A citation of its "
                                         "number names the instrument it changed, in the version it made."))
 
