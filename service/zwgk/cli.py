@@ -223,7 +223,8 @@ def cmd_diff(args) -> int:
     return 0
 
 
-LIMITS = ("query_workers", "query_memory_mb", "max_result_bytes", "max_request_bytes", "max_url_bytes", "rate_limit")
+LIMITS = ("query_workers", "query_memory_mb", "max_result_bytes", "max_request_bytes", "max_url_bytes", "rate_limit",
+          "max_client_queries")
 
 
 TOKEN_VARIABLE = "ZWGK_UPDATE_TOKEN"

@@ -677,3 +677,21 @@ def test_h11_reasons_are_told_as_text():
     cleaned = clean_h11_message(r"illegal header line: bytearray(b'X-A: \xe4\xb8\xad\x00" + "y" * 200 + "')")
     assert "bytearray" not in cleaned and "b'" not in cleaned
     assert "中" in cleaned and "\\x00" in cleaned and cleaned.endswith("…”")
+
+
+def test_client_slots_count_running_operations_per_client():
+    from zwgk.web.errors import TooManyRequests
+    from zwgk.web.limits import ClientSlots
+
+    slots = ClientSlots(2)
+    with slots.hold("a"), slots.hold("a"):
+        with pytest.raises(TooManyRequests, match="max_client_queries"):
+            with slots.hold("a"):
+                pass
+        with slots.hold("b"):  # another client is not held up
+            pass
+    with slots.hold("a"), slots.hold("a"):  # both released
+        pass
+    assert slots.running == {}
+    with ClientSlots(0).hold("a"), ClientSlots(0).hold("a"), ClientSlots(0).hold("a"):  # 0: no limit
+        pass

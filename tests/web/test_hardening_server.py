@@ -219,3 +219,27 @@ def test_a_failed_rebuild_leaves_the_running_service_and_the_build_untouched(tok
                          ("/id/catalog/hami-2024-social-insurance/item/6", None)):
         r = httpx.get(token_server.url + path, params=params, timeout=10)
         assert r.status_code == 200, path
+
+
+def test_one_client_cannot_hold_more_query_workers_than_max_client_queries(server_process, free_port, zwgk_command):
+    port = free_port()
+    with server_process([*zwgk_command, "serve", "--port", port, "--max-client-queries", "1", "--query-timeout", "20"],
+                        port) as srv:
+        results: list[int] = []
+        runaway = threading.Thread(target=lambda: results.append(
+            httpx.get(srv.url + "/sparql", params={"query": RUNAWAY}, timeout=60).status_code))
+        runaway.start()
+        wait_for(lambda: len(children(srv.proc.pid)) >= 1)
+        second = None
+        deadline = time.monotonic() + 15
+        while runaway.is_alive() and time.monotonic() < deadline:  # once the runaway holds its slot
+            second = httpx.get(srv.url + "/sparql", params={"query": ASK_ANY}, timeout=30)
+            if second.status_code == 429:
+                break
+            time.sleep(0.1)
+        assert second is not None and second.status_code == 429, second and second.text
+        assert "max_client_queries" in second.json()["error"]["message"] and second.headers["retry-after"] == "1"
+        assert httpx.get(srv.url + "/queries", timeout=30).status_code == 200  # pages and named queries go on
+        runaway.join(60)
+        assert results == [503]  # the runaway itself was stopped at the time limit
+        assert httpx.get(srv.url + "/sparql", params={"query": ASK_ANY}, timeout=30).status_code == 200  # slot freed

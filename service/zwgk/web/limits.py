@@ -25,6 +25,7 @@ time limit and the result size limit live with the queries (``pool.py``,
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import math
 import re
@@ -149,6 +150,39 @@ class RateLimit:
         response = errors.error_response(Request(scope), error.status, error.title, error.message,
                                          {"Retry-After": str(retry)})
         await response(scope, receive, send)
+
+
+class ClientSlots:
+    """At most ``per_client`` operations running at once for one client address (0: no
+    limit): a client that sends many slow queries at once cannot hold every query worker
+    while other clients wait."""
+
+    def __init__(self, per_client: int):
+        self.per_client = per_client
+        self.running: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self, client: str):
+        if self.per_client <= 0:
+            yield
+            return
+        with self.lock:
+            if self.running.get(client, 0) >= self.per_client:
+                raise errors.TooManyRequests(
+                    f"{client} already has {self.per_client} queries running, the limit set by the "
+                    "max_client_queries setting (zwgk serve --max-client-queries); wait for one to finish",
+                    headers={"Retry-After": "1"})
+            self.running[client] = self.running.get(client, 0) + 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                left = self.running[client] - 1
+                if left:
+                    self.running[client] = left
+                else:
+                    del self.running[client]
 
 
 # ------------------------------------------------------------------ CORS

@@ -46,6 +46,9 @@ class Settings:
                                          "send long queries by POST)")
     rate_limit: int = setting(0, "requests a client (IP address) may make per minute, in bursts of up to as many; "
                                  "past it 429 with Retry-After (0: no limit)")
+    max_client_queries: int = setting(0, "/sparql queries and updates one client (IP address) may have running at "
+                                         "once; past it 429, so that one client cannot hold every query worker "
+                                         "(0: no limit)")
     cors_origins: tuple[str, ...] = setting(("*",), "origins allowed to read by CORS (read endpoints only; "
                                                     "queries by GET or POST)")
     forwarded_allow_ips: str | None = setting(None, "addresses of the reverse proxies whose X-Forwarded-For and "

@@ -56,6 +56,7 @@ from ..backends import Dataset, OxigraphBackend, QuerySyntaxError, RemoteBackend
 from ..queries import QUERY_PREFIXES
 from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, ResultTooLarge,
                      ServiceUnavailable, Unauthorized, UnsupportedMediaType, ZwgkHTTPError)
+from .limits import ClientSlots
 from .negotiation import HTML, RDF, choose
 from .pool import Job, PoolBusy, QueryPool, QueryTimedOut, WorkerLost
 from .respond import content_type, formats_for, outcome_response
@@ -738,6 +739,7 @@ def router(state, pool: QueryPool | None = None) -> APIRouter:
     r = APIRouter(tags=["SPARQL"])
     limit = state.settings.max_request_bytes
     update_lock = threading.Lock()  # one update at a time
+    slots = ClientSlots(state.settings.max_client_queries)
 
     description = (
         "Query with GET `?query=`, POST form `query=` or POST `application/sparql-query`; `default-graph-uri` / "
@@ -753,9 +755,10 @@ def router(state, pool: QueryPool | None = None) -> APIRouter:
             op = from_get(request)
             if op is None:
                 return service_description(request, state)
-        if op.kind == "update":
-            return await run_update(request, state, op, pool, update_lock)
-        return await run_query(request, state, op, pool)
+        with slots.hold(request.client.host if request.client else "unknown"):
+            if op.kind == "update":
+                return await run_update(request, state, op, pool, update_lock)
+            return await run_query(request, state, op, pool)
 
     r.add_api_route("/sparql", sparql, methods=["GET"], operation_id="sparql_get",
                     summary="SPARQL 1.1 Protocol: query, or the service description", description=description,
