@@ -471,6 +471,21 @@ def test_service_in_an_update_is_refused_too(make_client):
     assert r.status_code == 400 and "allow_service" in shape(r)["message"]
 
 
+@pytest.mark.parametrize("update", [
+    "LOAD <http://127.0.0.1:9/data.ttl>",
+    "LOAD SILENT <http://127.0.0.1:9/data.ttl> INTO GRAPH <http://example.org/g>",
+    "load<http://127.0.0.1:9/data.ttl>",
+])
+def test_load_is_refused_like_service(make_client, update):
+    """LOAD makes the server fetch a URL, as SERVICE does: off unless allow_service, even with updates on."""
+    c = make_client(allow_unauthenticated_updates=True)
+    r = c.post("/sparql", content=update.encode(), headers=UPDATE)
+    assert r.status_code == 400 and "LOAD" in shape(r)["message"] and "allow_service" in shape(r)["message"]
+    ok = c.post("/sparql", content=b"INSERT DATA { <http://example.org/download> <http://example.org/p> 1 }",
+                headers=UPDATE)
+    assert ok.status_code == 204, ok.text  # the letters of LOAD inside a longer name are not the keyword
+
+
 @pytest.mark.parametrize("query", [
     'SELECT ?service WHERE { ?service a cpsv:PublicService ; skos:prefLabel "public service"@en } LIMIT 1',
     "ASK { <http://example.org/SERVICE> ?p ?o } # SERVICE <http://127.0.0.1:9/x> {}",

@@ -30,9 +30,9 @@ class Settings:
                                              "(zwgk serve reads it from --update-token-file or the environment variable "
                                              "ZWGK_UPDATE_TOKEN, which keep it out of the process list)")
     allow_unauthenticated_updates: bool = setting(False, "enable SPARQL Update with no token (local testing only)")
-    allow_service: bool = setting(False, "allow SERVICE (federated query) in /sparql queries and updates; off, a "
-                                         "query that uses it is refused with 400, since it makes the server fetch "
-                                         "any URL, internal ones included")
+    allow_service: bool = setting(False, "allow SERVICE (federated query) and LOAD in /sparql queries and updates; "
+                                         "off, one that uses them is refused with 400, since they make the server "
+                                         "fetch any URL, internal ones included")
     query_timeout: float = setting(30.0, "seconds a SPARQL query or update may run: past it the query is stopped (its "
                                          "worker process is killed) and answered 503")
     query_workers: int = setting(4, "worker processes that run /sparql queries, so that a query past query_timeout "

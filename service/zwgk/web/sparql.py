@@ -278,9 +278,10 @@ _LEXEME = re.compile(
       | (?P<code>[^\s{}()\[\]<>"'\#]+)""",
     re.VERBOSE,
 )
-# the keyword, also glued to what follows (Oxigraph reads ``SERVICE?x{`` and ``SERVICEex:x{`` as SERVICE);
-# not when it ends a longer name (``?service``, ``ex:aSERVICE``, ``_:service``)
-_SERVICE = re.compile(r"(?<![\w:?$@%\\-])SERVICE", re.IGNORECASE)
+# the keywords that make the server fetch a URL: SERVICE (a query) and LOAD (an update); also glued to
+# what follows (Oxigraph reads ``SERVICE?x{`` and ``SERVICEex:x{`` as SERVICE); not when it ends a
+# longer name (``?service``, ``ex:aSERVICE``, ``_:service``, ``DOWNLOAD``)
+_SERVICE = re.compile(r"(?<![\w:?$@%\\-])(?:SERVICE|LOAD)", re.IGNORECASE)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?=:)")
 _DECLARED = re.compile(r"PREFIX\s+([^\s:]*):", re.IGNORECASE)
 _BRACKET = re.compile(r"[(){}\[\]]")
@@ -343,9 +344,10 @@ def screen(text: str, kind: str, settings) -> None:
                          "endpoint: deeper text would exhaust the SPARQL parser's stack; write it with fewer nested "
                          "groups, brackets or collections")
     if service and not settings.allow_service:
-        raise BadRequest(f"the {kind} uses SERVICE (federated query), which is off on this server because it makes "
-                         "the server fetch other URLs; the allow_service setting (zwgk serve --allow-service) turns it "
-                         "on (a word starting with SERVICE outside strings, IRIs and comments counts as the keyword)")
+        raise BadRequest(f"the {kind} uses SERVICE (federated query) or LOAD, which are off on this server because "
+                         "they make the server fetch other URLs; the allow_service setting (zwgk serve --allow-service) "
+                         "turns them on (a word starting with SERVICE or LOAD outside strings, IRIs and comments counts "
+                         "as the keyword)")
 
 
 def authorize(request: Request, settings) -> None:
