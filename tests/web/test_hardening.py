@@ -471,6 +471,18 @@ def test_service_in_an_update_is_refused_too(make_client):
     assert r.status_code == 400 and "allow_service" in shape(r)["message"]
 
 
+def test_an_escaped_quote_or_hash_in_a_name_cannot_hide_service_load_or_nesting():
+    """``ex:a\\'`` and ``ex:a\\#`` are names to SPARQL (escaped characters), not a string or a comment:
+    what follows them is code, and the screen sees it."""
+    scan = sparql_module.scan
+    prefix = "PREFIX ex: <http://e/> "
+    assert scan(prefix + "SELECT * WHERE { VALUES ?z { ex:a\\# } SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }").service
+    assert scan(prefix + "SELECT * WHERE { VALUES ?z { ex:a\\' } SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } # ' }").service
+    assert scan(prefix + "INSERT DATA { ex:a\\' ex:b ex:c } ; LOAD <http://127.0.0.1:9/x> # '").service
+    assert scan(prefix + "SELECT * { FILTER(ex:a\\# " + "(" * 300 + "1" + ")" * 300 + ") }").depth > 300
+    assert not scan('ASK { ?s ?p "a\\"b SERVICE" }').service  # an escaped quote inside a string stays inside
+
+
 @pytest.mark.parametrize("update", [
     "LOAD <http://127.0.0.1:9/data.ttl>",
     "LOAD SILENT <http://127.0.0.1:9/data.ttl> INTO GRAPH <http://example.org/g>",
@@ -708,5 +720,6 @@ def test_client_slots_count_running_operations_per_client():
     with slots.hold("a"), slots.hold("a"):  # both released
         pass
     assert slots.running == {}
-    with ClientSlots(0).hold("a"), ClientSlots(0).hold("a"), ClientSlots(0).hold("a"):  # 0: no limit
+    unlimited = ClientSlots(0)
+    with unlimited.hold("a"), unlimited.hold("a"), unlimited.hold("a"):  # 0: no limit
         pass

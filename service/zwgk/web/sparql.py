@@ -275,7 +275,7 @@ _LEXEME = re.compile(
         | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*')
       | <(?P<iri>[^<>"{}|^`\\\s]*)>
       | (?P<open>[({\[]) | (?P<close>[)}\]])
-      | (?P<code>[^\s{}()\[\]<>"'\#]+)""",
+      | (?P<code>(?:[^\s{}()\[\]<>"'\#\\]|\\.)+)""",  # a backslash escapes the next character (ex:a\')
     re.VERBOSE,
 )
 # the keywords that make the server fetch a URL: SERVICE (a query) and LOAD (an update); also glued to
