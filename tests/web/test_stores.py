@@ -124,3 +124,25 @@ def test_serve_rebuilds_after_a_source_or_registry_changed(scratch_project, monk
         assert str(changed.relative_to(project.root)) in capsys.readouterr().err
         os.utime(changed, (built - 10, built - 10))
     assert len(calls) == 2
+
+
+def test_a_failed_rebuild_leaves_the_previous_build_served(scratch_project, capsys):
+    """A bad edit to a source must not take down a service that has a good build."""
+    import os
+
+    from zwgk.build import build
+
+    project = scratch_project
+    build(project)
+    before = project.nquads.read_bytes()
+    src = project.data / "sources" / "hami-2024-social-insurance.txt"
+    src.write_bytes(src.read_bytes()[:91000])  # cut inside item 73: refused
+    later = project.nquads.stat().st_mtime + 10
+    os.utime(src, (later, later))
+    state = AppState.open(Settings(query_workers=0), project)
+    err = capsys.readouterr().err
+    assert "rebuilding" in err and "the rebuild failed, so the previous build" in err and "line 250" in err
+    assert project.nquads.read_bytes() == before
+    count = "SELECT (COUNT(?i) AS ?n) WHERE { ?i a <https://w3id.org/zwgk/ontology#DisclosureItem> }"
+    [row] = list(state.backend.query(count).results)
+    assert int(row["n"].value) == 75  # the good build, all 75 items

@@ -14,8 +14,10 @@ from ..backends import OxigraphBackend, RdflibBackend, RemoteBackend
 from ..build import Project, build, load_inputs
 from ..codelists import CodeList
 from ..queries import NamedQuery, QueryRunner, load_named_queries
+from ..records import SourceError
 from ..registry import Registry
 from ..store import load_sources
+from ..validate import ShapesError
 from .settings import Settings
 
 
@@ -98,19 +100,28 @@ def stale_inputs(project: Project) -> list[Path]:
 
 
 def ensure_built(project: Project, say=None) -> bool:
-    """Build the graph if there is no build or an input is newer than it; say why. True if it built."""
+    """Build the graph if there is no build or an input is newer than it; say why. True if it built.
+
+    When a rebuild fails on bad input (a source row, an erratum, the shapes), the error is said
+    and the previous build is served: a bad edit must not take down a service that has a good
+    build. With no build at all, the error stops the server."""
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     if not project.nquads.exists():
         say(f"zwgk: no build in {project.build_dir}: building the graph")
-    else:
-        changed = stale_inputs(project)
-        if not changed:
-            return False
-        names = ", ".join(str(p.relative_to(project.root)) if p.is_relative_to(project.root) else str(p)
-                          for p in changed[:5])
-        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
-        say(f"zwgk: {names}{more} changed since the last build: rebuilding the graph")
-    build(project)
+        build(project)
+        return True
+    changed = stale_inputs(project)
+    if not changed:
+        return False
+    names = ", ".join(str(p.relative_to(project.root)) if p.is_relative_to(project.root) else str(p)
+                      for p in changed[:5])
+    more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+    say(f"zwgk: {names}{more} changed since the last build: rebuilding the graph")
+    try:
+        build(project)
+    except (SourceError, ShapesError) as exc:
+        say(f"zwgk: the rebuild failed, so the previous build ({project.build_dir}) is served: {exc}")
+        return False
     return True
 
 
