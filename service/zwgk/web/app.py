@@ -52,11 +52,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.add_middleware(HeadAsGet, router=app.router)
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
-    app.add_middleware(
+    app.add_middleware(  # reads only (queries by GET or POST); its preflights are its own (limits.py)
         ReadOnlyCORS,
         allow_origins=list(settings.cors_origins),
-        allow_methods=["GET", "HEAD", "OPTIONS"],  # reads only: no CORS on writes
-        allow_headers=["Accept", "Content-Type"],
         expose_headers=["ETag", "Last-Modified", "Link", "Content-Type", "Retry-After"],
     )
     app.add_middleware(SecurityHeaders)  # one policy for every page: scripts and styles from this server only

@@ -196,7 +196,7 @@ class ReadOnlyCORS(CORSMiddleware):
     READ_METHODS = ("GET", "HEAD")
     QUERY_METHODS = ("GET", "HEAD", "POST")  # a SPARQL query by POST (application/sparql-query, a form) is a read
     QUERY_PATHS = ("/sparql", "/queries")
-    HEADERS = ("accept", "accept-language", "content-language", "content-type", "x-requested-with")
+    HEADERS = ("Accept", "Accept-Language", "Content-Language", "Content-Type", "X-Requested-With")
     MAX_AGE = "600"
 
     async def __call__(self, scope, receive, send):
@@ -222,7 +222,7 @@ class ReadOnlyCORS(CORSMiddleware):
         if method not in methods:
             return self.refuse(f"cross-origin {method} requests are not allowed on {path}: CORS is open to reads only "
                                f"({', '.join(methods)}); updates and other writes are refused from other sites")
-        extra = [h for h in asked if h not in self.HEADERS]
+        extra = [h for h in asked if h not in {name.lower() for name in self.HEADERS}]
         if extra:
             return self.refuse(f"the header {extra[0]} is not allowed in cross-origin requests (allowed: Accept, "
                                "Content-Type, X-Requested-With): CORS is open to reads only, and updates, which need "
@@ -232,7 +232,7 @@ class ReadOnlyCORS(CORSMiddleware):
         allowed = {
             "Access-Control-Allow-Origin": "*" if self.allow_all_origins else origin,
             "Access-Control-Allow-Methods": ", ".join(methods),
-            "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Language, Content-Type, X-Requested-With",
+            "Access-Control-Allow-Headers": ", ".join(self.HEADERS),
             "Access-Control-Max-Age": self.MAX_AGE,
             "Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
         }

@@ -164,7 +164,7 @@ INCOMING_CAP = 2000
 
 # the links into a resource, in its RDF: ?s ?p <r> for every named ?s, at most this many
 INCOMING_TRIPLES = 10_000
-INCOMING_RDF = f"""CONSTRUCT {{ ?s ?p ?r }} WHERE {{ ?s ?p ?r . FILTER(isIRI(?s) && ?s != ?r) }} LIMIT {INCOMING_TRIPLES}"""
+INCOMING_RDF = f"""CONSTRUCT {{ ?s ?p ?r }} WHERE {{ ?s ?p ?r . FILTER(isIRI(?s) && ?s != ?r) }} ORDER BY ?s ?p LIMIT {INCOMING_TRIPLES}"""  # the first, in IRI order
 
 # zwgk:confidence codes (see the property's definition in the ontology)
 CONFIDENCE = {

@@ -539,7 +539,9 @@ async def run_update(request: Request, state, op: Operation, pool: QueryPool | N
     """The update, bounded by ``query_timeout``. On the embedded Oxigraph store with
     query workers it is first run on a worker's copy of the data: one past the limit
     (or one that crashes the parser) is stopped there and never reaches the served
-    store, and one that finished is then applied to it, in about the same time.
+    store, and one that finished is then applied to it (a second run, itself not bounded: it
+    did finish once on the same data). The worker's copy counts against the limit: hard links
+    for an on-disk store, a reload of the N-Quads snapshot for one in memory.
     Elsewhere it runs in this process and is answered 503 at the limit, unstopped.
     Updates run one at a time (``lock``), so the copy is the data they change."""
     refuse_cross_origin(request)
