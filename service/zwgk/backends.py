@@ -162,14 +162,15 @@ class OxigraphBackend:
         self.store.clear()
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
-              base_iri: str | None = None, prefixes: dict | None = None) -> OxigraphOutcome:
+              base_iri: str | None = None, prefixes: dict | None = None, union: bool | None = None) -> OxigraphOutcome:
+        """``union``: the default graph is the union of all graphs for this query (None: as the store is set)."""
         kwargs: dict = {}
         if dataset:
             # a protocol dataset replaces the store's: with only named-graph-uri the default graph is
             # empty (SPARQL 1.1 Query §13.2), not the store's default graph
             kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default or []]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named or []]
-        elif self.union_default_graph:
+        elif self.union_default_graph if union is None else union:
             kwargs["use_default_graph_as_union"] = True
         try:
             results = self.store.query(text, substitutions=substitutions or None, base_iri=base_iri,
@@ -234,6 +235,7 @@ class RdflibBackend:
         from rdflib import Dataset as RdflibDataset
 
         self.ds = RdflibDataset(default_union=False)
+        self._union_view: RdflibBackend | None = None
 
     @property
     def union_default_graph(self) -> bool:
@@ -242,6 +244,18 @@ class RdflibBackend:
     @union_default_graph.setter
     def union_default_graph(self, value: bool) -> None:
         self.ds.default_union = value
+
+    def union_view(self) -> "RdflibBackend":
+        """The same data seen with the union of all graphs as the default graph."""
+        if self.ds.default_union:
+            return self
+        if self._union_view is None:
+            from rdflib import Dataset as RdflibDataset
+
+            view = RdflibBackend.__new__(RdflibBackend)
+            view.ds = RdflibDataset(store=self.ds.store, default_union=True)
+            self._union_view = view
+        return self._union_view
 
     def __len__(self) -> int:
         return len(self.ds)

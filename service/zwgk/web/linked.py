@@ -204,10 +204,11 @@ class Data:
                 text = re.sub(r"\bWHERE\s*\{", lambda m: m.group(0) + f" VALUES ({names}) {{ ({row}) }}", text, count=1)
             return self.backend.query(text)
         substitutions = {ox.Variable(k): t for k, t in terms.items()} or None
-        if isinstance(self.backend, OxigraphBackend) and not self.backend.union_default_graph:
-            return _oxigraph_union_query(self.backend, text, substitutions)
-        if isinstance(self.backend, RdflibBackend) and not self.backend.union_default_graph:
-            return _rdflib_union(self.backend).query(text, substitutions=substitutions)
+        # pages see every graph: a resource described only in a named graph (--load) has its page too
+        if isinstance(self.backend, OxigraphBackend):
+            return self.backend.query(text, substitutions=substitutions, union=True)
+        if isinstance(self.backend, RdflibBackend):
+            return self.backend.union_view().query(text, substitutions=substitutions)
         return self.backend.query(text, substitutions=substitutions)
 
     def construct(self, text: str, **bind) -> list:
@@ -993,31 +994,6 @@ def serialize(graph: Graph, fmt: Format, first: str | None) -> bytes:
                        for t in triples)}
         return ox.serialize(triples, format=rdf_format, prefixes=used)
     return ox.serialize(triples, format=rdf_format)
-
-
-def _oxigraph_union_query(backend: OxigraphBackend, text: str, substitutions: dict | None) -> OxigraphOutcome:
-    """A page query over the union of all graphs of an Oxigraph store whose default graph
-    is not that union (files served with ``--load``): a resource described only in a named
-    graph still has its page."""
-    try:
-        results = backend.store.query(text, substitutions=substitutions, use_default_graph_as_union=True)
-    except OSError as exc:
-        raise StoreError(str(exc)) from None
-    kind = ("boolean" if isinstance(results, ox.QueryBoolean) else
-            "graph" if isinstance(results, ox.QueryTriples) else "solutions")
-    return OxigraphOutcome(kind, results)
-
-
-def _rdflib_union(backend: RdflibBackend) -> RdflibBackend:
-    """A view of an rdflib store whose default graph is the union of all its graphs (same data)."""
-    view = backend.__dict__.get("_union_view")
-    if view is None:
-        from rdflib import Dataset as RdflibDataset
-
-        view = RdflibBackend.__new__(RdflibBackend)
-        view.ds = RdflibDataset(store=backend.ds.store, default_union=True)
-        backend.__dict__["_union_view"] = view
-    return view
 
 
 def label_graph(rows: list[dict]) -> Graph:
