@@ -209,6 +209,29 @@ def cmd_impact(args) -> int:
     return 0
 
 
+def cmd_push(args) -> int:
+    from .push import PushError, push
+
+    project = _project(args)
+    if not project.nquads.exists():
+        print(f"zwgk: no build in {project.build_dir}: building the graph", file=sys.stderr)
+        build(project)
+    token = None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"--token-file {args.token_file}: cannot read it ({exc.__class__.__name__})") from None
+    try:
+        done = push(project.nquads, args.graph_store, args.update_endpoint, token=token, timeout=args.timeout)
+    except PushError as exc:
+        raise UserError(f"{exc}; the store's graphs are as they were") from None
+    print(f"pushed {project.nquads}: {done.graphs} graphs, {done.triples} triples, to {args.graph_store}")
+    print("  serve it with: zwgk serve --store remote --endpoint <its query URL> (the store must query the union "
+          "of its graphs as default graph, e.g. oxigraph serve --union-default-graph)")
+    return 0
+
+
 def cmd_diff(args) -> int:
     from .build import load_inputs
     from .diff import as_json, as_table, as_turtle, diff_editions, load_edition
@@ -367,6 +390,16 @@ def make_parser() -> argparse.ArgumentParser:
                     help="the kind of hypothetical change (default: amended)")
     im.add_argument("--format", choices=("table", "json", "csv"), default="table")
     im.set_defaults(func=cmd_impact)
+
+    ps = sub.add_parser(
+        "push", help="put the build into a remote SPARQL 1.1 store (Graph Store Protocol, then one MOVE update)")
+    ps.add_argument("--graph-store", required=True, metavar="URL",
+                    help="the store's Graph Store Protocol URL (Oxigraph server: …/store; Fuseki: …/DATASET/data)")
+    ps.add_argument("--update-endpoint", required=True, metavar="URL",
+                    help="the store's SPARQL Update URL (Oxigraph server: …/update; Fuseki: …/DATASET/update)")
+    ps.add_argument("--token-file", metavar="PATH", help="a file holding a bearer token for the store, if it needs one")
+    ps.add_argument("--timeout", type=float, default=600.0, help="seconds per request (default 600)")
+    ps.set_defaults(func=cmd_push)
 
     df = sub.add_parser(
         "diff", help="compare two editions of a catalog: items added, removed, renamed, changed; citations added or dropped",
