@@ -30,7 +30,7 @@ from ..queries import QueryError, rows
 from .errors import BadRequest, NotFound, ServiceUnavailable, wants_html
 from .negotiation import HTML, REPORT_ALIASES, REPORT_JSON, choose
 from .pages import environment, page_href
-from .respond import validators
+from .respond import page_response
 
 FORMATS = (HTML, REPORT_JSON)
 CATALOG_BASE = BASE + "catalog/"
@@ -161,15 +161,7 @@ def router(state) -> APIRouter:
         }
 
     def respond(request: Request, body: str, fmt, links: list[dict], status: int = 200) -> Response:
-        media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
-        headers = {"Vary": "Accept",
-                   "Link": ", ".join(f'<{x["url"]}>; rel="alternate"; type="{x["media_type"]}"' for x in links)}
-        if status == 200:
-            headers |= validators(state, fmt.name)
-        data = body.encode("utf-8")
-        if request.method == "HEAD":
-            return Response(status_code=status, media_type=media, headers=headers | {"Content-Length": str(len(data))})
-        return Response(data, status_code=status, media_type=media, headers=headers)
+        return page_response(request, state, body, fmt, links, status)
 
     def json_link(a: str | None, b: str | None) -> list[dict]:
         params = {k: v for k, v in (("a", a), ("b", b)) if v}

@@ -33,7 +33,7 @@ from . import svg
 from .errors import BadRequest, NotFound
 from .negotiation import HTML, RDF, REPORT_ALIASES, REPORT_CSV, REPORT_JSON, choose
 from .pages import environment, page_href
-from .respond import validators
+from .respond import page_response
 
 IMPACT_FORMATS = (HTML, REPORT_JSON, REPORT_CSV)
 DIFF_FORMATS = (HTML, REPORT_JSON, RDF[0])
@@ -90,14 +90,7 @@ def router(state) -> APIRouter:
         return out
 
     def respond(request: Request, body: str, fmt, links: list[dict]) -> Response:
-        media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
-        headers = {"Vary": "Accept",
-                   "Link": ", ".join(f'<{a["url"]}>; rel="alternate"; type="{a["media_type"]}"' for a in links)}
-        headers |= validators(state, fmt.name)
-        data = body.encode("utf-8")
-        if request.method == "HEAD":
-            return Response(status_code=200, media_type=media, headers=headers | {"Content-Length": str(len(data))})
-        return Response(data, media_type=media, headers=headers)
+        return page_response(request, state, body, fmt, links)
 
     @r.api_route("/impact/{instrument}", methods=["GET", "HEAD"], summary="Impact analysis of a change to an instrument",
                  description="Every item, in every loaded catalog, that cites the instrument, with the date by which "

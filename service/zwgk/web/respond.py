@@ -91,3 +91,17 @@ def not_modified(request: Request, headers: dict[str, str]) -> bool:
 def not_modified_response(headers: dict[str, str]) -> Response:
     """304 with the validators and the other headers a 200 would carry (``Vary``, ``Link`` …)."""
     return Response(status_code=304, headers={k: v for k, v in headers.items() if k.lower() != "content-length"})
+
+
+def page_response(request: Request, state, body: str, fmt: Format, links: list[dict], status: int = 200) -> Response:
+    """A report page or document (compare, impact) in ``fmt``: its alternates in a ``Link``
+    header, the validators of its representation when it is a 200, no body for HEAD."""
+    media = fmt.media_type + ("; charset=utf-8" if fmt.media_type.startswith("text/") else "")
+    headers = {"Vary": "Accept",
+               "Link": ", ".join(f'<{x["url"]}>; rel="alternate"; type="{x["media_type"]}"' for x in links)}
+    if status == 200:
+        headers |= validators(state, fmt.name)
+    data = body.encode("utf-8")
+    if request.method == "HEAD":
+        return Response(status_code=status, media_type=media, headers=headers | {"Content-Length": str(len(data))})
+    return Response(data, status_code=status, media_type=media, headers=headers)

@@ -437,6 +437,12 @@ def _timeout_message(timeout: float, stopped: bool) -> str:
             "or raise the setting")
 
 
+def _all_busy(pool: QueryPool, timeout: float, advice: str) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"all {pool.size} query workers stayed busy for {timeout:g} s (the query_workers and query_timeout "
+        f"settings); {advice}", headers={"Retry-After": str(max(1, round(timeout / 2)))})
+
+
 def _too_large_result(limit: int) -> ResultTooLarge:
     return ResultTooLarge(f"the answer is larger than {limit} bytes, the limit set by the max_result_bytes setting "
                           "(zwgk serve --max-result-bytes); nothing was sent rather than a part: ask for less "
@@ -464,9 +470,7 @@ async def run_in_worker(request: Request, state, op: Operation, pool: QueryPool,
     except QueryTimedOut:
         raise QueryTimeout(_timeout_message(timeout, stopped=True)) from None
     except PoolBusy:
-        raise ServiceUnavailable(
-            f"all {pool.size} query workers stayed busy for {timeout:g} s (the query_workers and query_timeout "
-            "settings); try again shortly", headers={"Retry-After": str(max(1, round(timeout / 2)))}) from None
+        raise _all_busy(pool, timeout, "try again shortly") from None
     except WorkerLost as exc:
         limit = (f"more memory than the {settings.query_memory_mb} MiB of the query_memory_mb setting"
                  if settings.query_memory_mb else "more memory than the server has")
@@ -579,9 +583,7 @@ async def run_update(request: Request, state, op: Operation, pool: QueryPool | N
     except TimeoutError:
         raise QueryTimeout(_update_timeout_message(timeout, stopped=False)) from None
     except PoolBusy:
-        raise ServiceUnavailable(
-            f"all {pool.size} query workers stayed busy for {timeout:g} s (the query_workers and query_timeout "
-            "settings); try the update again shortly", headers={"Retry-After": str(max(1, round(timeout / 2)))}) from None
+        raise _all_busy(pool, timeout, "try the update again shortly") from None
     except WorkerLost as exc:
         raise ServiceUnavailable(f"{exc} while it tried the update; nothing was changed") from None
     log.info("SPARQL update applied (%d characters) from %s", len(op.text),
