@@ -144,17 +144,27 @@ REVISION_2010 = ChangeEvent(id="r", type="revision", instrument="work-injury-ins
     (["2010"], 2024, None, None),  # cites the version the change made: not affected
     (["2010"], 2010, None, None),
     ([None, "2010"], 2024, None, None),
+    (["2003", "2010"], 2024, "update", None),  # the replaced text is still named once: to correct, no deadline
+    (["2003", "2010"], 2010, "update", "2011-01-18"),
     ([None], 2024, "review", None),  # a catalog younger than the change, no version named: review
-    (["2003"], 2024, "review", None),  # an earlier version named: review (correct it), no 2011 deadline
+    (["2003"], 2024, "update", None),  # a replaced version named: update (correct it), no 2011 deadline
     ([None], 2010, "update", "2011-01-18"),  # a catalog of the change's year: 20 working days, New Year off
     (["2003"], None, "update", "2011-01-18"),
 ])
 def test_which_items_a_change_affects(cited, year, action, due):
     found = assess(REVISION_2010, cited, WORK_INJURY, year, 20)
     assert (found and found.action, found and found.deadline.iso) == (action, due)
-    if action == "review":
+    if year == 2024 and action:
         assert "issued in 2024, after this change (2010-12-20)" in found.deadline.reason
-        assert ("earlier version (2003)" in found.deadline.reason) == (cited == ["2003"])
+        assert ("replaced (2003): correct it" in found.deadline.reason) == ("2003" in cited)
+
+
+def test_a_what_if_dated_before_the_cited_text_affects_nothing():
+    """国务院令765号 made 社会保险经办条例 on 2023-08-16: a change 'on 2004-01-01' cannot touch a 2024 citation of it."""
+    early = ChangeEvent(id="w", type="amendment", instrument="social-insurance-handling-regulation", date="2004-01-01")
+    assert assess(early, ["2023"], {"2023": "2023-08-16"}, 2024, 20) is None
+    late = ChangeEvent(id="w", type="amendment", instrument="social-insurance-handling-regulation", date="2025-09-30")
+    assert assess(late, ["2023"], {"2023": "2023-08-16"}, 2024, 20).deadline.iso == "2025-11-04"
 
 
 def test_recorded_changes_older_than_the_catalog(runner, inputs):

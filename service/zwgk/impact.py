@@ -17,13 +17,15 @@ and a reason. The graph is read through SPARQL (``QueryRunner``), so any store w
 Which items a change affects (``assess``, the one rule for the CLI, the pages and
 the build's zwgk:UpdateObligation nodes that the named query change-impact reads):
 
-* an item that already cites the version the change produced, or a later one, is
-  not affected (工伤保险条例 cited as 国务院令第586号 after the 2010 revision);
-* an item of a catalog issued in a later year than the change is to be *reviewed*,
-  with no deadline: no 公开时限 runs from a change older than the catalog itself,
-  and its citation names no version (or an earlier one), so whether it means the
-  text in force cannot be told from the catalog;
-* any other citing item is to be *updated* by its deadline.
+* an item whose citations of the instrument name only the version the change
+  produced, or later ones, is not affected (工伤保险条例 cited as 国务院令第586号
+  after the 2010 revision); one that also names the replaced text is affected;
+* in a catalog issued in a later year than the change no 公开时限 runs from the
+  change, so there is no deadline: an item naming a replaced version is still to be
+  *updated* (correct it), one naming no version is to be *reviewed* (whether it
+  means the text in force cannot be told from the catalog);
+* any other citing item is to be *updated* by its deadline;
+* a what-if change dated before the text an item cites does not affect the item.
 """
 
 from __future__ import annotations
@@ -119,21 +121,30 @@ def assess(event: ChangeEvent, cited: list[str | None], version_dates: dict[str,
     if not event.updates_citations:
         return None
     made = event.version
-    if made is not None:
-        made_date = version_dates.get(made)
-        for v in cited:
-            if v is None:
-                continue
-            if v == made or (made_date and (version_dates.get(v) or "") > made_date):
-                return None  # it already cites the version the change produced, or a later one
+    made_date = version_dates.get(made) if made else None
+
+    def current(v: str) -> bool:
+        """The version the change made, or a text made after the change."""
+        dated = version_dates.get(v)
+        if made is not None:
+            return v == made or bool(made_date and dated and dated > made_date)
+        return bool(event.date and dated and dated > event.date)  # a what-if dated before this text existed
+
+    named = [v for v in cited if v is not None]
+    stale = sorted({v for v in named if not current(v)})
+    if named and not stale:
+        return None  # every version it names is the one the change produced, or a later one
     change_year = int(event.date[:4]) if event.date else None
     if change_year is not None and catalog_year is not None and catalog_year > change_year:
-        named = sorted(v for v in cited if v is not None)
-        what = (f"its citation names an earlier version ({', '.join(named)}): correct it" if named else
-                "its citation names no version: check that it means the text in force")
+        if stale:  # a replaced text named in a catalog made after the change: to correct, but no 公开时限 runs
+            return Assessment(UPDATE, Deadline(None, (
+                f"update, no deadline: its citation names a version this change replaced ({', '.join(stale)}): "
+                f"correct it; the catalog was issued in {catalog_year}, after this change ({event.date}), so no "
+                "公开时限 runs from the change")))
         return Assessment(REVIEW, Deadline(None, (
             f"review, no deadline: the catalog was issued in {catalog_year}, after this change ({event.date}), "
-            f"so no 公开时限 runs from the change; {what}")))
+            "so no 公开时限 runs from the change; its citation names no version: check that it means the text "
+            "in force")))
     day = dt.date.fromisoformat(event.full_date) if event.full_date else None
     return Assessment(UPDATE, deadline(day, working_days))
 
