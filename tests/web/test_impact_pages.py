@@ -152,3 +152,14 @@ def test_impact_sees_both_editions(editions_client):
     cats = {(i["catalog_id"], i["number"]) for i in doc["hypothetical"]["items"]}
     assert ("hami-2024-social-insurance-revised", 75) in cats and ("hami-2024-social-insurance", 75) not in cats
     assert len(cats) == 18
+
+
+@pytest.mark.parametrize("instrument", ["work-injury-insurance-regulation", "gov-info-disclosure-regulation",
+                                        "social-insurance-law", "social-insurance-contribution-regulation"])
+def test_an_amended_instrument_has_no_repeal_on_its_timeline(client, instrument):
+    """The acts that amended it (eli:amends) are the events of the versions they made, never a repeal."""
+    page = client.get(f"/id/instrument/{instrument}", headers={"Accept": "text/html"}).text
+    timeline = page[page.index("<svg"):page.index("</svg>")]
+    assert "废止" not in timeline and "repeal" not in timeline.lower()
+    repealed = client.get("/id/instrument/social-insurance-registration-measures", headers={"Accept": "text/html"}).text
+    assert "repeal" in repealed.lower()

@@ -675,8 +675,8 @@ def router(state) -> APIRouter:
                 for d in g.objects(node, p):
                     events.append((d.value, v.label(node), kind, None))
         repeals = data.select(REPEALS, r=node.value)
-        for row in repeals:
-            if row["d"] is not None and row["x"] is not None:
+        for row in repeals:  # an amending act's date is already the event of the version it made
+            if row["d"] is not None and row["x"] is not None and row["how"].value != "inverse:amends":
                 events.append((row["d"].value, f"{_lit(row['label']) or v.label(row['x'])}", "repeal", v.href(row["x"])))
         for d in g.objects(node, ELI + "date_no_longer_in_force"):
             events.append((d.value, "失效 no longer in force", "repeal", None))
