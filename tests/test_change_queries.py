@@ -108,5 +108,5 @@ def test_items_citing_a_replaced_version(scratch_project, inputs):
     r = make_runner(assemble(scratch_project).graph, inputs)
     found = run(r, load_named_queries(ROOT / "queries"), "items-citing-replaced-version")
     assert [(int(x["number"]), x["version"], x["current"], x["currentDate"]) for x in found] == [
-        (1, "国务院令第375号", "国务院关于修改《工伤保险条例》的决定", "2010-12-20"),
+        (1, "国务院令第375号", "国务院令第586号", "2010-12-20"),
         (2, "国务院令第492号", "国务院令第711号", "2019-04-03")]
