@@ -259,3 +259,11 @@ def test_the_json_ld_dump_is_the_same_whatever_the_hash_seed(hami_result):
                               capture_output=True, text=True, check=True).stdout.strip() for seed in ("1", "2")}
     assert digests == {hashlib.sha256(stable_jsonld(hami_result.graph).encode()).hexdigest()}
     assert isomorphic(Graph().parse(data=stable_jsonld(hami_result.graph), format="json-ld"), hami_result.graph)
+
+
+def test_the_build_folder_is_readable_by_other_users(scratch_project):
+    """mkdtemp makes a private folder; the build is swapped in as 0755, for a server running as another user."""
+    import stat
+
+    build(scratch_project)
+    assert stat.S_IMODE(scratch_project.build_dir.stat().st_mode) == 0o755

@@ -306,6 +306,7 @@ def write_build(result: BuildResult, out: Path) -> dict[str, Path]:
     """Write all outputs to a temporary directory, then swap it into place."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=out.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a build is read by servers running as other users
     try:
         files = {
             "ntriples": tmp / "zwgk.nt",
