@@ -126,3 +126,26 @@ def test_unsupported_feature_refuses(shapes):
     """, format="turtle")
     with pytest.raises(fastvalidate.Unsupported):
         fastvalidate.compile_shapes(extra)
+
+
+def test_an_exists_in_one_union_branch_does_not_join_on_a_namesake_in_another():
+    """?x of the NOT EXISTS in the first branch and ?x of the EXISTS in the second are two variables:
+    the compiled EXISTS must not join on it (it repeated each result once per value of ?x)."""
+    shapes = Graph().parse(data="""
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Item ; sh:severity sh:Warning ; sh:sparql [
+          sh:message "gap" ;
+          sh:select \"\"\"SELECT $this WHERE {
+              { $this <http://example.org/sub> ?s . FILTER NOT EXISTS { $this <http://example.org/mid> ?x } }
+              UNION
+              { $this <http://example.org/in> ?c . FILTER NOT EXISTS { $this <http://example.org/main> ?m }
+                FILTER EXISTS { ?o <http://example.org/in> ?c ; <http://example.org/main> ?x } }
+          }\"\"\" ] .""", format="turtle")
+    data = Graph().parse(data="""
+        @prefix ex: <http://example.org/> .
+        ex:a a ex:Item ; ex:in ex:c ; ex:main "one" .
+        ex:b a ex:Item ; ex:in ex:c ; ex:main "two" .
+        ex:gap a ex:Item ; ex:in ex:c .""", format="turtle")
+    fast = fastvalidate.validate(data, shapes)
+    assert [r.focus for r in fast.results] == ["http://example.org/gap"]
+    same_report(validate(data, shapes, engine="pyshacl"), fast)

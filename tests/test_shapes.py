@@ -159,10 +159,12 @@ def test_every_real_defect_of_the_hami_source_once(hami_result, hami_report):
         ("Item-inapplicableInstrument", "Warning"): {13, 14, 15, 24, 25, 67},
         ("Citation-titleDiffers", "Warning"): {40},
         ("Citation-unknownEdition", "Warning"): {70, 71, 72, 73, 74, 75},
+        # the PDF lost the text of two merged cells: the 子项 of 32–33, the 主项 of 69–75 (errata leave them out)
+        ("Item-pathGap", "Warning"): {32, 33, 69, 70, 71, 72, 73, 74, 75},
     }
     # LD/T 33 edition drift: one Warning per citing item, no versionSpread restating it;
     # 人力资源和社会保障部令第39号 (only the repealing act, cited by no item) raises nothing
-    assert hami_report.counts()["Violation"] == 4 and hami_report.counts()["Warning"] == 30
+    assert hami_report.counts()["Violation"] == 4 and hami_report.counts()["Warning"] == 39
     # every erratum applied is one note (data/errata.toml), the element renumbering of 48 and 49 among them
     corrections = list(hami_result.graph.subject_objects(URIRef(ZWGK + "correction")))
     assert {48, 49} <= corrected and hami_report.counts()["Info"] == len(corrections)
@@ -190,7 +192,7 @@ def test_results_name_item_path_and_a_readable_message(hami_report):
 
 def test_items_without_a_defect_raise_nothing(hami_report):
     flagged = {r.item for r in hami_report.results if r.item is not None and r.severity != "Info"}
-    assert flagged == {12, 13, 14, 15, 16, 17, 18, 21, 23, 24, 25, 29, 34, 36, 38, 39, 40, 67,
+    assert flagged == {12, 13, 14, 15, 16, 17, 18, 21, 23, 24, 25, 29, 32, 33, 34, 36, 38, 39, 40, 67,
                        69, 70, 71, 72, 73, 74, 75}
     assert all(r.item is not None for r in hami_report.results), "every Hami defect belongs to an item"
 

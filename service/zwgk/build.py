@@ -235,7 +235,7 @@ def summarize(graph: Graph, catalogs: list[ResolvedCatalog]) -> dict:
                 "extra_columns": rc.record.extra_columns,
                 "partial_rows": [{"line": p.line, "cells": p.cells, "expected": p.expected}
                                  for p in rc.record.partial_rows],
-                "missing": {str(i.number): i.missing for i in rc.record.items if i.missing},
+                "missing": _missing(rc.record.items),
                 "unrecognized_levels": {
                     str(i.number): i.unrecognized_levels for i in rc.record.items if i.unrecognized_levels
                 },
@@ -277,6 +277,18 @@ def sorted_nquads(result: BuildResult) -> str:
     for name, g in result.named.items():  # an N-Triples line "s p o ." becomes "s p o <graph> ."
         lines += [f"{line[:-2]} <{name}> ." for line in sorted_ntriples(g).splitlines()]
     return "\n".join(sorted(lines)) + "\n"
+
+
+def _missing(items) -> dict[str, list[str]]:
+    """What the source leaves out, per item; a 主项 counts as missing where other items of the
+    catalog have one (a catalog without that column is not short of it)."""
+    with_main = any(i.path[0] for i in items)
+    out = {}
+    for i in items:
+        gaps = (["主项 (main item)"] if with_main and not i.path[0] else []) + i.missing
+        if gaps:
+            out[str(i.number)] = gaps
+    return out
 
 
 def stable_jsonld(graph: Graph) -> str:

@@ -140,15 +140,16 @@ def _apply_main_item(item: ItemRecord, e: Erratum, file: str) -> None:
 
 
 def _apply_category_path(item: ItemRecord, e: Erratum, file: str) -> None:
-    """The whole 主项 / 子项 / 二级子项 path, written with " / "; the item's own name may not change."""
+    """The whole 主项 / 子项 / 二级子项 path, written with " / "; the item's own name may not change.
+    A level the source does not give is left empty ("养老保险服务 /  / 恢复职工养老保险待遇申请")."""
     if _path_text(item.path) != e.source.strip():
         raise SourceError(f"erratum {e.index}: item {item.number} has the path {_path_text(item.path)!r}, "
                           f"not {e.source!r}", file=file, line=e.line("source"))
     parts = [p.strip() for p in e.corrected.split("/")]
-    if not 1 <= len(parts) <= 3 or not all(parts):
-        raise SourceError(f"erratum {e.index}: {e.corrected!r} is not a path of one to three names separated by ' / '",
-                          file=file, line=e.line("corrected"))
-    path = (tuple(parts) + (None, None))[:3] if len(parts) == 3 else _right_aligned(parts)
+    if not 1 <= len(parts) <= 3 or not parts[-1]:
+        raise SourceError(f"erratum {e.index}: {e.corrected!r} is not a path of one to three names separated by ' / ' "
+                          "(only a level above the last may be left empty)", file=file, line=e.line("corrected"))
+    path = tuple(p or None for p in parts) if len(parts) == 3 else _right_aligned(parts)
     if next(p for p in reversed(path) if p) != item.name:
         raise SourceError(f"erratum {e.index}: the corrected path of item {item.number} must end with its name "
                           f"{item.name!r}", file=file, line=e.line("corrected"))
@@ -157,7 +158,7 @@ def _apply_category_path(item: ItemRecord, e: Erratum, file: str) -> None:
 
 def _right_aligned(parts: list[str]) -> tuple[str | None, str | None, str | None]:
     """A path of one or two names: 主项 (and 子项); a 二级子项 needs all three written."""
-    return (parts[0], parts[1] if len(parts) > 1 else None, None)
+    return (parts[0] or None, parts[1] if len(parts) > 1 else None, None)
 
 
 _APPLY = {

@@ -334,13 +334,15 @@ def _decorrelate(text: str) -> str:
         brace = m.end() - 1
         end = _closing(code, brace)
         inner = code[brace + 1:end]
-        shared = {v for v in _VAR.findall(inner)} & {v for v in _VAR.findall(code[: m.start()] + code[end + 1:])}
+        opening = max(i for i in range(m.start()) if code[i] == "{" and _closing(code, i) > end)
+        close = _closing(code, opening)
+        # shared with the group the EXISTS stands in (not with another branch of a UNION: a variable
+        # of the same name there is another variable, and joining on it would repeat rows)
+        shared = {v for v in _VAR.findall(inner)} & {v for v in _VAR.findall(code[opening:m.start()] + code[end + 1:close])}
         bound_in_patterns = set(_VAR.findall(_without_filters(inner)))
         if _NOT_PLAIN.search(inner) or not shared or not shared <= bound_in_patterns:
             skip.add(m.start())
             continue
-        opening = max(i for i in range(m.start()) if code[i] == "{" and _closing(code, i) > end)
-        close = _closing(code, opening)
         name = f"?zwgk_exists_{k}"
         k += 1
         sub = (f" OPTIONAL {{ SELECT DISTINCT {' '.join('?' + v for v in sorted(shared))} (true AS {name}) "

@@ -120,6 +120,8 @@ class ItemRecord:
             "phone": self.phones,
         }
         missing = [name for name, value in checks.items() if not value]
+        if self.path[2] and not self.path[1]:  # a 二级子项 whose 子项 the source does not give
+            missing.append("子项 (sub-item)")
         if self.phones:  # a phone, but one of several phone columns (咨询电话, 监督举报电话) is empty
             missing += [f"phone ({column})" for column in self.empty_phone_columns]
         return missing
