@@ -471,6 +471,35 @@ def test_service_in_an_update_is_refused_too(make_client):
     assert r.status_code == 400 and "allow_service" in shape(r)["message"]
 
 
+@pytest.mark.parametrize("text", [
+    "SELECT * WHERE { ?s ?p ?o #\rSERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",  # a comment ends at CR too
+    "#\rLOAD <http://127.0.0.1:9/x>",
+    "SELECT * WHERE { ?s ?p 1SERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",  # 1 then SERVICE
+    "SELECT * WHERE { ?s ?p +1.5SERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p 1e5SERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",
+    "SELECT * WHERE { ?s ?p trueSERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",
+    "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",  # rdflib reads \\u escapes first
+    "SELECT * WHERE { \\U00000053ERVICE <http://127.0.0.1:9/x> { ?a ?b ?c } }",
+])
+def test_tokens_glued_to_service_or_load_cannot_hide_it(text):
+    assert sparql_module.scan(sparql_module.unescaped(text)).service
+    with pytest.raises(sparql_module.BadRequest, match="allow_service"):
+        sparql_module.screen(text, "query", Settings())
+
+
+def test_a_carriage_return_ends_a_comment_for_the_nesting_limit_too():
+    with pytest.raises(sparql_module.BadRequest, match="brackets deep"):
+        sparql_module.screen("SELECT * WHERE { #\r FILTER(" + "(" * 300 + "1" + ")" * 300 + ") }", "query", Settings())
+
+
+@pytest.mark.parametrize("text", [
+    "SELECT ?service ?serviceLevel WHERE { ?service cpsv:hasService ?serviceLevel }",
+    "PREFIX ex: <http://e/> SELECT * WHERE { ex:aSERVICE ex:download _:service }",
+])
+def test_names_holding_the_letters_are_not_the_keyword(text):
+    sparql_module.screen(text, "query", Settings())
+
+
 def test_an_escaped_quote_or_hash_in_a_name_cannot_hide_service_load_or_nesting():
     """``ex:a\\'`` and ``ex:a\\#`` are names to SPARQL (escaped characters), not a string or a comment:
     what follows them is code, and the screen sees it."""

@@ -270,7 +270,7 @@ def apply_using(text: str, default: list[str], named: list[str]) -> str:
 MAX_NESTING = 200  # brackets deep; Oxigraph's parser recurses once per level and overflows its stack near 5 000
 
 _LEXEME = re.compile(
-    r"""(?P<skip>\#[^\n]*
+    r"""(?P<skip>\#[^\r\n]*
         | \"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\" | '''(?:[^'\\]|\\.|'(?!''))*'''
         | "(?:[^"\\\n]|\\.)*" | '(?:[^'\\\n]|\\.)*')
       | <(?P<iri>[^<>"{}|^`\\\s]*)>
@@ -278,10 +278,40 @@ _LEXEME = re.compile(
       | (?P<code>(?:[^\s{}()\[\]<>"'\#\\]|\\.)+)""",  # a backslash escapes the next character (ex:a\')
     re.VERBOSE,
 )
-# the keywords that make the server fetch a URL: SERVICE (a query) and LOAD (an update); also glued to
-# what follows (Oxigraph reads ``SERVICE?x{`` and ``SERVICEex:x{`` as SERVICE); not when it ends a
-# longer name (``?service``, ``ex:aSERVICE``, ``_:service``, ``DOWNLOAD``)
-_SERVICE = re.compile(r"(?<![\w:?$@%\\-])(?:SERVICE|LOAD)", re.IGNORECASE)
+# the keywords that make the server fetch a URL: SERVICE (a query) and LOAD (an update), wherever they
+# may start a token: glued to what follows (Oxigraph reads ``SERVICE?x{`` and ``SERVICEex:x{`` as
+# SERVICE) or to what precedes (``1SERVICE`` is 1 then SERVICE, ``trueSERVICE`` true then SERVICE).
+# Only inside a variable, a prefixed name or a blank node (``?service``, ``ex:aSERVICE``,
+# ``_:service``) are the letters not the keyword.
+_SERVICE = re.compile(r"SERVICE|LOAD", re.IGNORECASE)
+_WORD = re.compile(r"[\w.:?$%\\\-]+")  # a run of characters that may belong to one name
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def _fetches(code: str) -> bool:
+    """Whether a run of code holds SERVICE or LOAD as a keyword (see _SERVICE): in a word that is
+    no variable or blank node, before the word's colon (after it, it is a prefixed name's local
+    part). Linear in the length of the code."""
+    for word in _WORD.finditer(code):
+        text = word.group()
+        while text[:1] in ("?", "$"):  # a variable name holds letters, digits and _ only: ?o.SERVICE is ?o . SERVICE
+            text = text[re.match(r"[?$]\w*", text).end():]
+        if text.startswith("_"):
+            continue
+        m = _SERVICE.search(text)
+        colon = text.find(":")
+        if m and (colon < 0 or m.start() < colon):
+            return True
+    return False
+
+
+def unescaped(text: str) -> str:
+    """The text with its \\uXXXX and \\UXXXXXXXX escapes replaced (SPARQL 1.1 §19.2: some engines,
+    rdflib among them, read them anywhere, before parsing)."""
+    def char(m: re.Match) -> str:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group()
+    return _ESCAPE.sub(char, text)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?=:)")
 _DECLARED = re.compile(r"PREFIX\s+([^\s:]*):", re.IGNORECASE)
 _BRACKET = re.compile(r"[(){}\[\]]")
@@ -312,7 +342,7 @@ def scan(text: str) -> Scan:
         elif kind == "close":
             depth = max(0, depth - 1)
         elif kind == "code":
-            service = service or bool(_SERVICE.search(m.group()))
+            service = service or _fetches(m.group())
         elif kind == "iri":
             content, inner, peak = m.group("iri"), 0, 0
             for b in _BRACKET.finditer(content):
@@ -334,11 +364,13 @@ def screen(text: str, kind: str, settings) -> None:
     ``allow_service`` is on, the SERVICE keyword (a federated query makes the server
     fetch any URL, internal ones included, and report what it got). When ``scan``
     cannot tell what a ``<`` is, every bracket and every SERVICE in the text counts."""
-    found = scan(text)
-    depth, service = found.depth, found.service
-    if found.ambiguous:
-        depth = max(depth, len(re.findall(r"[({\[]", text)))
-        service = service or bool(_SERVICE.search(text))
+    depth, service = 0, False
+    for version in {text, unescaped(text)}:  # as written, and as an engine that reads \\u escapes first sees it
+        found = scan(version)
+        depth, service = max(depth, found.depth), service or found.service
+        if found.ambiguous:
+            depth = max(depth, len(re.findall(r"[({\[]", version)))
+            service = service or bool(_SERVICE.search(version))
     if depth > MAX_NESTING:
         raise BadRequest(f"the {kind} is nested more than {MAX_NESTING} brackets deep ( ( [ {{ ), the limit of this "
                          "endpoint: deeper text would exhaust the SPARQL parser's stack; write it with fewer nested "
@@ -346,8 +378,8 @@ def screen(text: str, kind: str, settings) -> None:
     if service and not settings.allow_service:
         raise BadRequest(f"the {kind} uses SERVICE (federated query) or LOAD, which are off on this server because "
                          "they make the server fetch other URLs; the allow_service setting (zwgk serve --allow-service) "
-                         "turns them on (a word starting with SERVICE or LOAD outside strings, IRIs and comments counts "
-                         "as the keyword)")
+                         "turns them on (the letters SERVICE or LOAD count as the keyword anywhere outside strings, "
+                         "IRIs, comments, variables and prefixed names, \\u escapes read)")
 
 
 def authorize(request: Request, settings) -> None:
