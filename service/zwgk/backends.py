@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Protocol
@@ -75,6 +76,14 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """A remote store cannot be reached or answers with a server error."""
+
+
+class AnswerTooLarge(StoreError):
+    """A remote store's answer grew past the limit of the largest answer: reading it stopped there."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the answer is larger than {limit} bytes")
+        self.limit = limit
 
 
 class QuerySyntaxError(ValueError):
@@ -245,6 +254,16 @@ class RdflibBackend:
     def union_default_graph(self, value: bool) -> None:
         self.ds.default_union = value
 
+    def _update_view(self):
+        import warnings
+
+        from rdflib import ConjunctiveGraph
+        from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+        with warnings.catch_warnings():  # ConjunctiveGraph is deprecated in rdflib 7, and the one that works here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return ConjunctiveGraph(store=self.ds.store, identifier=DATASET_DEFAULT_GRAPH_ID)
+
     def union_view(self) -> "RdflibBackend":
         """The same data seen with the union of all graphs as the default graph."""
         if self.ds.default_union:
@@ -320,10 +339,20 @@ class RdflibBackend:
         return RdflibOutcome(kind, result)
 
     def update(self, text: str, base_iri: str | None = None) -> None:
-        try:
-            self.ds.update(text, base=base_iri)
-        except Exception as exc:
+        from pyparsing import ParseException
+        from rdflib.plugins.sparql.algebra import translateUpdate
+        from rdflib.plugins.sparql.parser import parseUpdate
+
+        try:  # parsed with the base IRI here: rdflib's update() takes no base
+            update = translateUpdate(parseUpdate(text), base=base_iri)
+        except (ParseException, ValueError, TypeError, KeyError) as exc:
             raise QuerySyntaxError(str(exc)) from None
+        try:
+            # applied through a ConjunctiveGraph on the same store: rdflib 7's Dataset.update fails on
+            # INSERT DATA into the default graph ("not enough values to unpack")
+            self._update_view().update(update)
+        except Exception as exc:  # rdflib raises plain exceptions for failures of its own
+            raise StoreError(f"the rdflib store could not apply the update: {exc}") from None
 
     def dump(self, media_type: str) -> bytes:
         fmt = _RDFLIB_GRAPH[media_type]
@@ -384,36 +413,74 @@ def values_clause(substitutions: dict) -> str:
     return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
 
 
+def _check_complete(body: bytes, media: str, url: str) -> None:
+    """A store that fails after it began its answer (Oxigraph writes the error into the body of a
+    200) must not have that passed on as results: a JSON answer must parse, an N-Triples one end
+    with a whole triple."""
+    import json
+
+    kind = media.split(";")[0].strip().lower()
+    broken = False
+    if kind in ("application/sparql-results+json", "application/json"):
+        try:
+            json.loads(body)
+        except ValueError:
+            broken = True
+    elif kind in ("application/n-triples", "text/plain") and body.strip():
+        broken = not body.rstrip().endswith(b".")
+    if broken:
+        log.warning("the SPARQL store at %s sent a broken answer: %r", url, body[-500:])
+        raise StoreUnavailable("the SPARQL store behind this service broke off its answer (the failure is logged on "
+                               "the server); nothing of it is passed on")
+
+
 class RemoteBackend:
     """A SPARQL 1.1 server. Queries go to ``endpoint``, updates to ``update_endpoint``."""
 
     name = "remote"
 
-    def __init__(self, endpoint: str, update_endpoint: str | None = None, timeout: float = 30.0):
+    def __init__(self, endpoint: str, update_endpoint: str | None = None, timeout: float = 30.0,
+                 max_bytes: int = 0):
         import httpx
 
         self.endpoint = endpoint
         self.update_endpoint = update_endpoint or endpoint
+        self.timeout = timeout
+        self.max_bytes = max_bytes  # the largest answer read (0: no limit)
         self.client = httpx.Client(timeout=timeout)
 
-    def _post(self, url: str, data: dict, accept: str):
+    def _post(self, url: str, data: dict, accept: str) -> tuple[int, str, bytes]:
+        """(status, content type, body) of the store's answer, read as it comes and dropped at the
+        time limit or past ``max_bytes``: a runaway answer neither fills the server's memory nor
+        outlives the request it serves."""
         import httpx
 
+        deadline = time.monotonic() + self.timeout
+        body = bytearray()
         # the store's address and its answers stay in the server's log: a client learns only what failed
         try:
-            response = self.client.post(url, data=data, headers={"Accept": accept})
+            with self.client.stream("POST", url, data=data, headers={"Accept": accept}) as response:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if response.status_code < 300 and self.max_bytes and len(body) > self.max_bytes:
+                        raise AnswerTooLarge(self.max_bytes)
+                    if time.monotonic() > deadline:
+                        raise StoreUnavailable(f"the SPARQL store behind this service did not answer within "
+                                               f"{self.timeout:g} s (the query_timeout setting)")
+                status, media = response.status_code, response.headers.get("content-type", accept)
         except httpx.HTTPError as exc:
             log.warning("the SPARQL store at %s cannot be reached: %s", url, exc)
             raise StoreUnavailable("the SPARQL store behind this service cannot be reached; the failure is logged "
                                    "on the server, try again shortly") from None
-        if response.status_code == 400:
-            raise QuerySyntaxError(response.text.strip()[:2000] or "the store refused the request")
-        if response.status_code >= 300:
-            log.warning("the SPARQL store at %s answered %d: %s", url, response.status_code, response.text[:2000])
-            error = StoreUnavailable if response.status_code >= 500 else StoreError
-            raise error(f"the SPARQL store behind this service answered with an error (HTTP {response.status_code}); "
+        text = bytes(body[:4000]).decode("utf-8", errors="replace")
+        if status == 400:
+            raise QuerySyntaxError(text.strip()[:2000] or "the store refused the request")
+        if status >= 300:
+            log.warning("the SPARQL store at %s answered %d: %s", url, status, text[:2000])
+            error = StoreUnavailable if status >= 500 else StoreError
+            raise error(f"the SPARQL store behind this service answered with an error (HTTP {status}); "
                         "the failure is logged on the server")
-        return response
+        return status, media, bytes(body)
 
     def query(self, text: str, dataset: Dataset | None = None, substitutions: dict | None = None,
               base_iri: str | None = None, prefixes: dict | None = None, accept: str | None = None) -> RemoteOutcome:
@@ -430,8 +497,9 @@ class RemoteBackend:
         if accept is None:
             accept = {"graph": "application/n-triples", "boolean": "application/sparql-results+json"}.get(
                 kind, "application/sparql-results+json")
-        response = self._post(self.endpoint, data, accept)
-        return RemoteOutcome(kind, response.headers.get("content-type", accept), response.content)
+        _, media, body = self._post(self.endpoint, data, accept)
+        _check_complete(body, media, self.endpoint)
+        return RemoteOutcome(kind, media, body)
 
     def update(self, text: str, base_iri: str | None = None) -> None:
         self._post(self.update_endpoint, {"update": text}, "*/*")

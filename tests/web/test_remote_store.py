@@ -108,3 +108,33 @@ def test_pages_with_the_store_down_are_502_in_the_one_shape_and_recover(remote, 
         oxigraph.start()
     r = remote.get(page, headers={"Accept": "text/html"})
     assert r.status_code == 200 and "企业社会保险登记" in r.text
+
+
+def test_a_remote_answer_is_read_only_up_to_the_result_limit(make_client, oxigraph):
+    """The store's answer is streamed and dropped past max_result_bytes: 422, and the server never
+    holds more than the limit (before, the whole answer was read into memory first)."""
+    small = make_client(store="remote", endpoint=f"{oxigraph.url}/query", query_timeout=30, max_result_bytes=5_000)
+    r = small.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert r.status_code == 422 and "max_result_bytes" in r.json()["error"]["message"]
+    r = small.get("/queries/instrument-usage", headers={"Accept": "application/json"})
+    assert r.status_code == 422, r.text[:300]
+    assert small.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+
+
+def test_a_broken_answer_of_the_store_is_not_passed_on():
+    """Oxigraph writes an error that happens mid-answer into the body of its 200: that is a 502, not results."""
+    import httpx
+
+    from zwgk.backends import RemoteBackend, StoreUnavailable
+
+    broken = b'{"head":{"vars":["s"]},"results":{"bindings":[Error 501 Not Implemented returned by http://10.0.0.1/'
+    backend = RemoteBackend("http://store.invalid/query")
+    backend.client = httpx.Client(transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, content=broken, headers={"Content-Type": "application/sparql-results+json"})))
+    with pytest.raises(StoreUnavailable, match="broke off its answer") as err:
+        backend.query("SELECT * WHERE { ?s ?p ?o }")
+    assert "10.0.0.1" not in str(err.value)
+    whole = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+    backend.client = httpx.Client(transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, content=whole, headers={"Content-Type": "application/sparql-results+json"})))
+    assert backend.query("SELECT * WHERE { ?s ?p ?o }").body == whole

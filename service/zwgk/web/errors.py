@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..backends import StoreError, StoreUnavailable
+from ..backends import AnswerTooLarge, StoreError, StoreUnavailable
 
 log = logging.getLogger("zwgk.web")
 
@@ -192,6 +192,10 @@ def install(app: FastAPI) -> None:
     async def _store(request: Request, exc: StoreError):
         # not the request's fault: a remote store that is down or failing is a bad gateway,
         # any other store failure makes the service unavailable
+        if isinstance(exc, AnswerTooLarge):  # refused whole, as a /sparql answer past the limit is
+            return error_response(request, ResultTooLarge.status, ResultTooLarge.title,
+                                  f"{exc}, the limit set by the max_result_bytes setting (zwgk serve --max-result-bytes): "
+                                  "nothing was sent rather than a part")
         error = BadGateway if isinstance(exc, StoreUnavailable) else ServiceUnavailable
         return error_response(request, error.status, error.title, str(exc))
 

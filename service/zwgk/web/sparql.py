@@ -52,7 +52,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from ..backends import Dataset, OxigraphBackend, QuerySyntaxError, RemoteBackend, StoreError
+from ..backends import AnswerTooLarge, Dataset, OxigraphBackend, QuerySyntaxError, RemoteBackend, StoreError
 from ..queries import QUERY_PREFIXES
 from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, QueryTimeout, ResultTooLarge,
                      ServiceUnavailable, Unauthorized, UnsupportedMediaType, ZwgkHTTPError)
@@ -529,7 +529,10 @@ async def run_query(request: Request, state, op: Operation, pool: QueryPool | No
     limit = state.settings.max_result_bytes
 
     def work() -> Written:
-        outcome = backend.query(op.text, dataset=dataset, base_iri=base, prefixes=QUERY_PREFIXES)
+        try:
+            outcome = backend.query(op.text, dataset=dataset, base_iri=base, prefixes=QUERY_PREFIXES)
+        except AnswerTooLarge:  # a remote store's answer, cut off while it was read
+            raise _too_large_result(limit) from None
         fmt = choose(formats_for(outcome.kind), accept, format_override(outcome.kind, op.formats))
         try:  # oxigraph evaluates lazily: the query runs while its results are written
             body = b"".join(outcome.serialize(fmt.media_type))

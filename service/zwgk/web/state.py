@@ -133,7 +133,8 @@ def make_backend(settings: Settings):
     if settings.store == "remote":
         if not settings.endpoint:
             raise ValueError("store=remote needs an endpoint URL (--endpoint)")
-        return RemoteBackend(settings.endpoint, settings.update_endpoint, timeout=settings.query_timeout)
+        return RemoteBackend(settings.endpoint, settings.update_endpoint, timeout=settings.query_timeout,
+                             max_bytes=settings.max_result_bytes)
     raise ValueError(f"unknown store {settings.store!r}: use oxigraph, rdflib or remote")
 
 
