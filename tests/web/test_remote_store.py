@@ -138,3 +138,11 @@ def test_a_broken_answer_of_the_store_is_not_passed_on():
     backend.client = httpx.Client(transport=httpx.MockTransport(
         lambda request: httpx.Response(200, content=whole, headers={"Content-Type": "application/sparql-results+json"})))
     assert backend.query("SELECT * WHERE { ?s ?p ?o }").body == whole
+
+
+def test_void_of_a_remote_store_lists_no_dumps(remote):
+    """Dumps are not served on a remote store (404): its description must not advertise them."""
+    r = remote.get("/.well-known/void", headers={"Accept": "application/n-triples"})
+    assert r.status_code == 200 and "sparql" in r.text
+    assert "/dumps/" not in r.text and "dataDump" not in r.text
+    assert remote.get("/dumps/zwgk.ttl").status_code == 404

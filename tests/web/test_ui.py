@@ -294,3 +294,5 @@ def test_every_get_answers_head(client, path):
     assert head.status_code == get.status_code != 405, path
     assert head.content == b""
     assert head.headers.get("content-type") == get.headers.get("content-type")
+    if get.status_code == 200 and "content-length" in head.headers:  # a length, if given, is the GET's
+        assert int(head.headers["content-length"]) == len(get.content), path

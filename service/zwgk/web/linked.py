@@ -86,7 +86,7 @@ from .errors import NotFound
 from .negotiation import PAGE, Format, choose
 from .pages import (DCT, ELI, ONTOLOGY, OWL, PREFIXES, PROV, RDF, RDFS, SKOS, ZWGK, Graph, View,
                     bilingual, environment, local_name, sort_key)
-from .respond import content_type, not_modified, not_modified_response, validators
+from .respond import body_response, content_type, not_modified, not_modified_response, validators
 
 FORMATS = {f.name: f for f in PAGE}
 SUFFIXES = {f".{f.extension}": f for f in PAGE}  # .html .ttl .nt .jsonld .rdf
@@ -309,10 +309,7 @@ def router(state) -> APIRouter:
             body = make_html(alternates).encode("utf-8")
         else:
             body = serialize(make_graph(), fmt, canonical)
-        if request.method == "HEAD":
-            headers["Content-Length"] = str(len(body))
-            return Response(status_code=200, media_type=content_type(fmt), headers=headers)
-        return Response(body, media_type=content_type(fmt), headers=headers)
+        return body_response(request, body, content_type(fmt), headers)
 
     def suffix_alternates(stem: str) -> list[Alternate]:
         return [Alternate(FORMATS[n], f"{stem}.{FORMATS[n].extension}") for n in ALTERNATE_ORDER]

@@ -27,7 +27,7 @@ from ..graph import BASE, PREFIXES, ZWGK
 from .errors import NotFound
 from .negotiation import RDF as RDF_FORMATS
 from .negotiation import choose
-from .respond import content_type, not_modified, not_modified_response, validators
+from .respond import body_response, content_type, not_modified, not_modified_response, validators
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -96,9 +96,8 @@ def router(state) -> APIRouter:
         headers = validators(state, ext) | {"Content-Disposition": f'attachment; filename="zwgk.{ext}"'}
         if not_modified(request, headers):
             return not_modified_response(headers)
-        body = b"" if request.method == "HEAD" else dump(ext)
         fmt = next(f for f in RDF_FORMATS if f.media_type == DUMPS[ext])
-        return Response(body, media_type=content_type(fmt), headers=headers)
+        return body_response(request, dump(ext), content_type(fmt), headers)
 
     @r.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID and DCAT description of the dataset")
     def get_void(request: Request):
@@ -155,7 +154,7 @@ def void_graph(state, root: str) -> Graph:
     modified = http_date_to_datetime(state.last_modified)
     if modified is not None:
         g.add((ds, DCTERMS.modified, Literal(modified.isoformat(), datatype=XSD.dateTime)))
-    for ext, media in DUMPS.items():
+    for ext, media in (DUMPS.items() if state.settings.store != "remote" else ()):  # a remote store has no dumps here
         url = URIRef(f"{root}/dumps/zwgk.{ext}")
         dist = URIRef(f"{root}/.well-known/void#dump-{ext}")
         g.add((ds, VOID.dataDump, url))

@@ -34,20 +34,22 @@ def render(request: Request, outcome, fmt: Format, headers: dict | None = None) 
     if fmt not in formats_for(outcome.kind):  # the form detector and the engine disagree
         fmt = choose(formats_for(outcome.kind), request.headers.get("accept"))
     hdrs = {"Vary": "Accept"} | (headers or {})
+    return body_response(request, b"".join(outcome.serialize(fmt.media_type)), content_type(fmt), hdrs)
+
+
+def body_response(request: Request, body: bytes, media_type: str, headers: dict, status: int = 200) -> Response:
+    """The answer with its body, or for HEAD its headers alone, with the length the body has."""
     if request.method == "HEAD":
-        return Response(status_code=200, media_type=content_type(fmt), headers=hdrs)
-    return Response(b"".join(outcome.serialize(fmt.media_type)), media_type=content_type(fmt), headers=hdrs)
+        return Response(status_code=status, media_type=media_type, headers=headers | {"Content-Length": str(len(body))})
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def outcome_response(request: Request, outcome, override: str | None = None, headers: dict | None = None) -> Response:
     fmt = choose(formats_for(outcome.kind), request.headers.get("accept"), override)
     hdrs = {"Vary": "Accept"} | (headers or {})
-    if request.method == "HEAD":
-        return Response(status_code=200, media_type=content_type(fmt), headers=hdrs)
     # pyoxigraph results are bound to the thread that made them: serialize here,
     # in the worker thread that ran the query, not in the thread that sends the body
-    body = b"".join(outcome.serialize(fmt.media_type))
-    return Response(body, media_type=content_type(fmt), headers=hdrs)
+    return body_response(request, b"".join(outcome.serialize(fmt.media_type)), content_type(fmt), hdrs)
 
 
 # ------------------------------------------------------------------ conditional requests (RFC 9110 §13)
@@ -101,7 +103,4 @@ def page_response(request: Request, state, body: str, fmt: Format, links: list[d
                "Link": ", ".join(f'<{x["url"]}>; rel="alternate"; type="{x["media_type"]}"' for x in links)}
     if status == 200:
         headers |= validators(state, fmt.name)
-    data = body.encode("utf-8")
-    if request.method == "HEAD":
-        return Response(status_code=status, media_type=media, headers=headers | {"Content-Length": str(len(data))})
-    return Response(data, status_code=status, media_type=media, headers=headers)
+    return body_response(request, body.encode("utf-8"), media, headers, status)

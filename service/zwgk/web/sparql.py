@@ -59,7 +59,7 @@ from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, Q
 from .limits import ClientSlots
 from .negotiation import HTML, RDF, choose
 from .pool import Job, PoolBusy, QueryPool, QueryTimedOut, WorkerLost
-from .respond import content_type, formats_for, outcome_response
+from .respond import body_response, content_type, formats_for, outcome_response
 
 log = logging.getLogger("zwgk.web.sparql")
 
@@ -732,7 +732,7 @@ def service_description(request: Request, state) -> Response:
                                       graphs=state.backend.graphs() if embedded else ())
         items = [ox.Quad(t.subject, t.predicate, t.object) for t in triples] if rdf_format.supports_datasets else triples
         body = ox.serialize(items, format=rdf_format, prefixes=SD_PREFIXES)
-    return Response(b"" if request.method == "HEAD" else body, media_type=content_type(fmt), headers=headers)
+    return body_response(request, body, content_type(fmt), headers)
 
 
 # ------------------------------------------------------------------ the router, documented
