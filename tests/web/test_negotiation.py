@@ -25,3 +25,14 @@ def test_refusals():
         choose(RESULTS, "image/png")
     with pytest.raises(BadRequest):
         choose(RESULTS, None, override="pdf")
+
+
+def test_several_accept_lines_are_one_list_and_the_first_format_wins(client):
+    """RFC 9110: Accept: a and Accept: b mean Accept: a, b (only the first line was read)."""
+    headers = [("Accept", "text/csv;q=0.1"), ("Accept", "application/sparql-results+xml")]
+    for path in ("/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201", "/queries/instrument-usage"):
+        r = client.get(path, headers=headers)
+        assert r.headers["content-type"].startswith("application/sparql-results+xml"), path
+    for path in ("/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201", "/queries/instrument-usage"):
+        r = client.get(path + ("&" if "?" in path else "?") + "format=tsv&format=csv")
+        assert r.headers["content-type"].startswith("text/tab-separated-values"), path

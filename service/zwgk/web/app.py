@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     errors.install(app)
     # outermost last: security headers on every answer, then CORS, the rate limit and the size limits;
     # innermost, HEAD wherever GET works
+    app.add_middleware(OneAcceptHeader)
     app.add_middleware(HeadAsGet, router=app.router)
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
@@ -90,6 +91,22 @@ def openapi_without_head(app: FastAPI) -> dict:
                 item.pop("head", None)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+class OneAcceptHeader:
+    """Several ``Accept`` header lines are one list (RFC 9110 §5.3): joined into one line, so
+    that every reader of ``request.headers["accept"]`` sees all of them, not only the first."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            accepts = [v for k, v in scope["headers"] if k == b"accept"]
+            if len(accepts) > 1:
+                others = [(k, v) for k, v in scope["headers"] if k != b"accept"]
+                scope = {**scope, "headers": others + [(b"accept", b", ".join(accepts))]}
+        return await self.app(scope, receive, send)
 
 
 class HeadAsGet:

@@ -291,7 +291,7 @@ def router(state) -> APIRouter:
     def pick(request: Request, forced: Format | None) -> Format:
         if forced is not None:
             return forced
-        return choose(PAGE, request.headers.get("accept"), request.query_params.get("format"))
+        return choose(PAGE, request.headers.get("accept"), (request.query_params.getlist("format") or [None])[0])
 
     def answer(request: Request, fmt: Format, alternates: list[Alternate], canonical: str | None,
                negotiated: bool, make_graph, make_html) -> Response:

@@ -80,7 +80,7 @@ def router(state) -> APIRouter:
         repeated = [k for k in values if len(request.query_params.getlist(k)) > 1]
         if repeated:
             raise BadRequest(f"parameter {repeated[0]!r} is given more than once")
-        fmt = format_for_query(request, query.text, request.query_params.get("format"))
+        fmt = format_for_query(request, query.text, (request.query_params.getlist("format") or [None])[0])
         runner = state.runner
         try:
             bound = runner.bind(query, values)  # bad parameters are 400 before any 304

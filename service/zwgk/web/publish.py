@@ -101,7 +101,7 @@ def router(state) -> APIRouter:
 
     @r.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="VoID and DCAT description of the dataset")
     def get_void(request: Request):
-        fmt = choose(RDF_FORMATS[:4], request.headers.get("accept"), request.query_params.get("format"))
+        fmt = choose(RDF_FORMATS[:4], request.headers.get("accept"), (request.query_params.getlist("format") or [None])[0])
         headers = {"Vary": "Accept"} | validators(state, fmt.name)
         if not_modified(request, headers):
             return not_modified_response(headers)

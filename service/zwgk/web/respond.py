@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from fastapi import Request
@@ -85,7 +86,10 @@ def not_modified(request: Request, headers: dict[str, str]) -> bool:
     if not ims or not modified or request.method not in ("GET", "HEAD"):
         return False
     try:
-        return parsedate_to_datetime(modified) <= parsedate_to_datetime(ims)
+        since = parsedate_to_datetime(ims)
+        if since.tzinfo is None or since > datetime.now(timezone.utc):  # a date in the future is ignored (§13.1.3)
+            return False
+        return parsedate_to_datetime(modified) <= since
     except (TypeError, ValueError, IndexError):  # a date that cannot be read is ignored (§13.1.3)
         return False
 
