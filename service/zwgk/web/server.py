@@ -91,6 +91,7 @@ def protocol_class(max_url_bytes: int):
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     from .errors import error_json_bytes
+    from .limits import PAGE_POLICY
 
     class Protocol(H11Protocol):
         def __init__(self, *args, **kwargs):
@@ -118,12 +119,15 @@ def protocol_class(max_url_bytes: int):
                                "max_url_bytes setting (zwgk serve --max-url-bytes); send a long SPARQL query by POST")
                 else:
                     status, title = 431, "Request Header Fields Too Large"
-                    message = f"the request headers are larger than {HEADER_ALLOWANCE} bytes"
+                    message = (f"the request line and headers are larger than {max_url_bytes + HEADER_ALLOWANCE} bytes "
+                               f"(the max_url_bytes setting plus {HEADER_ALLOWANCE} bytes for headers)")
             elif exc is not None:
                 message += f": {clean_h11_message(str(exc))}"
             body = error_json_bytes(status, title, message)
             headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                       (b"connection", b"close")]
+                       (b"connection", b"close"),  # the headers every answer carries (limits.SecurityHeaders)
+                       (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                       (b"content-security-policy", PAGE_POLICY.encode("latin-1")), (b"referrer-policy", b"same-origin")]
             for event in (h11.Response(status_code=status, headers=headers, reason=title.encode()),
                           h11.Data(data=body), h11.EndOfMessage()):
                 self.transport.write(self.conn.send(event))
