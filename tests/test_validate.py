@@ -162,3 +162,16 @@ def test_the_report_is_the_same_on_every_run(tmp_path, hami_result):
                                capture_output=True, env=env)
         assert other.returncode == 1, other.stderr
         assert other.stdout == render(report).encode("utf-8"), fmt
+
+
+def test_the_text_report_names_a_value_outside_the_code_list():
+    """An item with a level from no code list: the text names it (the message alone says which list)."""
+    from rdflib import Graph, URIRef
+
+    from zwgk.validate import as_text, load_shapes, validate
+
+    g = Graph().parse(ROOT / "tests" / "fixtures" / "shapes" / "ItemShape-conforms.ttl")
+    item = next(g.subjects(URIRef("https://w3id.org/zwgk/ontology#itemNumber"), None))
+    g.add((item, URIRef("https://w3id.org/zwgk/ontology#disclosureLevel"), URIRef("https://w3id.org/zwgk/id/level/galaxy")))
+    text = as_text(validate(g, load_shapes(ROOT / "shapes")))
+    assert "(value: https://w3id.org/zwgk/id/level/galaxy)" in text

@@ -362,8 +362,7 @@ def as_text(report: Report) -> str:
             where = f" [{r.path.rsplit('#', 1)[-1].rsplit('/', 1)[-1]}]" if r.path else ""
             en = f" / {r.message_en}" if r.message_en and r.message_en != r.message else ""
             focus = "" if r.item is not None else f" {r.focus}"
-            shown = f" ({r.value})" if r.value and not r.value.startswith(("http://", "https://")) \
-                and r.value not in r.message else ""
+            shown = f" (value: {r.value})" if r.value and r.value != r.focus and r.value not in r.message else ""
             lines.append(f"  {r.severity:<9}{where}{focus} {r.message}{shown}{en}")
     return "\n".join(lines) + "\n"
 
