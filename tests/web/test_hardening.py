@@ -495,6 +495,7 @@ def test_a_carriage_return_ends_a_comment_for_the_nesting_limit_too():
 @pytest.mark.parametrize("text", [
     "SELECT ?service ?serviceLevel WHERE { ?service cpsv:hasService ?serviceLevel }",
     "PREFIX ex: <http://e/> SELECT * WHERE { ex:aSERVICE ex:download _:service }",
+    "PREFIX id: <https://w3id.org/zwgk/id/> ASK { ?i ?p id:channel\\/xinjiang-hrss-public-service-platform }",
 ])
 def test_names_holding_the_letters_are_not_the_keyword(text):
     sparql_module.screen(text, "query", Settings())

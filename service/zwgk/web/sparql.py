@@ -284,7 +284,7 @@ _LEXEME = re.compile(
 # Only inside a variable, a prefixed name or a blank node (``?service``, ``ex:aSERVICE``,
 # ``_:service``) are the letters not the keyword.
 _SERVICE = re.compile(r"SERVICE|LOAD", re.IGNORECASE)
-_WORD = re.compile(r"[\w.:?$%\\\-]+")  # a run of characters that may belong to one name
+_WORD = re.compile(r"(?:[\w.:?$%\-]|\\.)+")  # a run of characters that may belong to one name (\/ escapes one)
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
