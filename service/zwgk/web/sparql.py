@@ -306,8 +306,8 @@ def _fetches(code: str) -> bool:
 
 
 def unescaped(text: str) -> str:
-    """The text with its \\uXXXX and \\UXXXXXXXX escapes replaced (SPARQL 1.1 §19.2: some engines,
-    rdflib among them, read them anywhere, before parsing)."""
+    """The text with its \\u and \\U escapes (four or eight hex digits) replaced (SPARQL 1.1 §19.2:
+    some engines, rdflib among them, read them anywhere, before parsing)."""
     def char(m: re.Match) -> str:
         code = int(m.group(1) or m.group(2), 16)
         return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group()
