@@ -160,9 +160,6 @@ def router(state) -> APIRouter:
             "queries": query_links(a["id"], b["id"]),
         }
 
-    def respond(request: Request, body: str, fmt, links: list[dict], status: int = 200) -> Response:
-        return page_response(request, state, body, fmt, links, status)
-
     def json_link(a: str | None, b: str | None) -> list[dict]:
         params = {k: v for k, v in (("a", a), ("b", b)) if v}
         return [{"url": "/compare?" + urlencode({**params, "format": "json"}), "media_type": REPORT_JSON.media_type,
@@ -177,7 +174,7 @@ def router(state) -> APIRouter:
         html = env.get_template("compare.html").render(
             chooser=True, catalogs=known, pick_a=pick_a, pick_b=pick_b, message=message, alternates=links,
             match_rule=MATCH_RULE, match_rule_zh=MATCH_RULE_ZH)
-        return respond(request, html, HTML, links, status)
+        return page_response(request, state, html, HTML, links, status)
 
     @r.api_route("/compare", methods=["GET", "HEAD"], summary="Compare two catalogs",
                  description="`a` and `b` are catalog ids (`yiwu-2024-social-insurance`: the catalog IRI without "
@@ -204,12 +201,12 @@ def router(state) -> APIRouter:
                 return form_page(request, known, a, b)
             if a is None and b is None:
                 doc = {"catalogs": known, "usage": "/compare?a=<catalog id>&b=<catalog id>", "match_rule": MATCH_RULE}
-                return respond(request, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, json_link(None, None))
+                return page_response(request, state, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, json_link(None, None))
             raise BadRequest(f"give two catalog ids: /compare?a=ID&b=ID (catalog ids: {names})")
         doc = comparison(by_id[a], by_id[b])
         links = json_link(a, b)
         if fmt.name == "json":
-            return respond(request, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, links)
+            return page_response(request, state, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, links)
         html = env.get_template("compare.html").render(
             chooser=False, catalogs=known, pick_a=a, pick_b=b, message=None, alternates=links,
             swap_url="/compare?" + urlencode({"a": b, "b": a}), match_rule_zh=MATCH_RULE_ZH,
@@ -217,6 +214,6 @@ def router(state) -> APIRouter:
             channels=[c for c in doc["coverage"] if c["dimension"] == "channel"],
             matched_a=len({m["a"]["item"] for m in doc["matched"]}),
             matched_b=len({m["b"]["item"] for m in doc["matched"]}), **doc)
-        return respond(request, html, fmt, links)
+        return page_response(request, state, html, fmt, links)
 
     return r

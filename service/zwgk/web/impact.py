@@ -20,7 +20,6 @@ import json
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from markupsafe import Markup
 
 from ..changes import TYPE_WORDS
@@ -89,9 +88,6 @@ def router(state) -> APIRouter:
             out.append({"url": f"{path}?{query}", "media_type": f.media_type, "label": LABELS[f.name]})
         return out
 
-    def respond(request: Request, body: str, fmt, links: list[dict]) -> Response:
-        return page_response(request, state, body, fmt, links)
-
     @r.api_route("/impact/{instrument}", methods=["GET", "HEAD"], summary="Impact analysis of a change to an instrument",
                  description="Every item, in every loaded catalog, that cites the instrument, with the date by which "
                              "its catalog must update it: the item's 公开时限 in working days after the change (the day "
@@ -121,13 +117,13 @@ def router(state) -> APIRouter:
         views = impact_views(runner, instrument_iri, href)
         if fmt.name == "csv":
             if hypothetical is not None:
-                return respond(request, as_csv(hypothetical), fmt, links)
-            return respond(request, recorded_csv([x.impact for x in views]), fmt, links)
+                return page_response(request, state, as_csv(hypothetical), fmt, links)
+            return page_response(request, state, recorded_csv([x.impact for x in views]), fmt, links)
         if fmt.name == "json":
             doc = {"instrument": instrument_iri, "page": path,
                    "hypothetical": as_dict(hypothetical) if hypothetical else None,
                    "recorded": [as_dict(x.impact) for x in views]}
-            return respond(request, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, links)
+            return page_response(request, state, json.dumps(doc, ensure_ascii=False, indent=2) + "\n", fmt, links)
         cov = coverage()
         hyp_view = ImpactView(hypothetical, href) if hypothetical else None
         events = timeline_events(views, href)
@@ -144,7 +140,7 @@ def router(state) -> APIRouter:
             form_date=date or "", form_type=type, types=list(TYPE_WORDS), calendar=cov, rule=rule_text(cov),
             hypothetical=hyp_view, recorded=views, href=href,
             timeline=Markup(svg.timeline(events, title=f"{title}：变更时间线 (changes over time)")))
-        return respond(request, html, fmt, links)
+        return page_response(request, state, html, fmt, links)
 
     @r.api_route("/diff", methods=["GET", "HEAD"], summary="Compare two editions of a catalog",
                  description="`old` and `new` are catalog ids of data/catalogs.toml. Items added, removed, renamed, "
@@ -172,9 +168,9 @@ def router(state) -> APIRouter:
         d = diff_cache[key]
         links = alternates("/diff", {"old": old, "new": new}, DIFF_FORMATS)
         if fmt.name == "json":
-            return respond(request, json.dumps(diff_dict(d), ensure_ascii=False, indent=2) + "\n", fmt, links)
+            return page_response(request, state, json.dumps(diff_dict(d), ensure_ascii=False, indent=2) + "\n", fmt, links)
         if fmt.name == "turtle":
-            return respond(request, as_turtle(d, state.codelists), fmt, links)
+            return page_response(request, state, as_turtle(d, state.codelists), fmt, links)
         loaded = {cid for cid in (old, new) if state.summary and any(c.get("id") == cid
                                                                      for c in state.summary.get("catalogs", []))}
         base = state.settings.base_iri
@@ -203,6 +199,6 @@ def router(state) -> APIRouter:
             diff=d, diff_iri=str(d.iri), counts=d.counts, rows=rows, alternates=links,
             old_href=f"/id/catalog/{old}" if old in loaded else None,
             new_href=f"/id/catalog/{new}" if new in loaded else None)
-        return respond(request, html, fmt, links)
+        return page_response(request, state, html, fmt, links)
 
     return r
