@@ -664,7 +664,8 @@ def description_triples(endpoint: str, updates: bool, union: bool = False, graph
         return ox.NamedNode(SD + name)
 
     rdf_type = ox.NamedNode(SD_PREFIXES["rdf"] + "type")
-    service, dataset, graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    # labelled, not random: the same description, byte for byte, on every request (its length and ETag hold)
+    service, dataset, graph = ox.BlankNode("service"), ox.BlankNode("dataset"), ox.BlankNode("default")
     triples = [
         ox.Triple(service, rdf_type, sd("Service")),
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
@@ -679,8 +680,8 @@ def description_triples(endpoint: str, updates: bool, union: bool = False, graph
     ]
     if union:  # the default graph is the union of the named graphs (the built dataset; not with --load)
         triples.append(ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")))
-    for name in graphs:
-        named = ox.BlankNode()
+    for n, name in enumerate(graphs, 1):
+        named = ox.BlankNode(f"graph{n}")
         triples += [ox.Triple(dataset, sd("namedGraph"), named), ox.Triple(named, rdf_type, sd("NamedGraph")),
                     ox.Triple(named, sd("name"), ox.NamedNode(name))]
     if updates:
