@@ -128,6 +128,37 @@ def test_what_cannot_be_read_or_is_ambiguous_is_refused(registry, text, words):
         registry.resolve_text(text)
 
 
+@pytest.mark.parametrize("text, instrument", [
+    ("人社部令第8号", "work-injury-determination-measures"),
+    ("人力资源社会保障部令第8号", "work-injury-determination-measures"),
+    ("中华人民共和国人力资源和社会保障部令第8号", "work-injury-determination-measures"),
+    ("《社会保险个人权益记录管理办法》（人社部令第14号）", "social-insurance-personal-rights-records-measures"),
+    ("劳社部令第1号", "social-insurance-registration-measures"),
+    ("劳动保障部令第1号", "social-insurance-registration-measures"),
+])
+def test_a_decree_number_may_name_its_issuer_by_a_short_name(registry, text, instrument):
+    # data/agencies.toml gives each agency's short names; the registry writes the full ones
+    assert registry.resolve_text(text).instrument.id == instrument
+
+
+def test_short_issuer_names_are_read_only_where_they_are_one_agencys():
+    from zwgk.refdata import Agency
+    from zwgk.registry import issuer_names
+
+    agencies = [Agency("a", "甲市人力资源和社会保障局", aliases=("市人社局",)),
+                Agency("b", "乙市人力资源和社会保障局", aliases=("市人社局",)),
+                Agency("c", "丙部", aliases=("丙",))]
+    names = issuer_names(agencies)
+    assert "市人社局" not in names  # two agencies' short name: neither
+    assert names["丙"] == "丙部" and names["丙部"] == "丙部"
+    decree = Instrument(id="d", type="regulation", issuers=["c"], source="catalog", title="某办法", number="丙部令第3号")
+    registry = Registry([decree], names)
+    assert registry.resolve_text("丙令第3号").instrument.id == "d"
+    assert Registry([decree]).number_key("丙令第3号") == "丙令3号"  # without the agencies, not read
+    with pytest.raises(ResolutionError, match="no instrument in the registry has the number 丙令第4号"):
+        registry.resolve_text("丙令第4号")
+
+
 def test_a_key_claimed_twice_is_refused():
     a = Instrument(id="a", type="law", issuers=[], source="catalog", title="同名条例")
     b = Instrument(id="b", type="law", issuers=[], source="catalog", title="《同名条例》")

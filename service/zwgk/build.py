@@ -97,10 +97,11 @@ class BuildResult:
 
 def load_inputs(project: Project):
     d = project.data
+    agencies = load_agencies(d / "agencies.toml")
     return (
         load_codelists(d / "codelists.toml"),
-        load_registry(d / "instruments.toml"),
-        load_agencies(d / "agencies.toml"),
+        load_registry(d / "instruments.toml", agencies.values()),
+        agencies,
         load_places(d / "jurisdictions.toml"),
         load_catalogs(d / "catalogs.toml"),
         load_errata(d / "errata.toml"),

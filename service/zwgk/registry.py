@@ -8,6 +8,10 @@ The same resolver answers users: ``resolve_text("国务院令765号")`` and
 ``國務院令第765號`` (traditional characters) and, for a registry title written
 with 〈〉, the same title with 《》 (关于印发《X》的通知).
 
+A decree number may name its issuer by any of the agency's names in
+``data/agencies.toml``: 人社部令第8号 and 人力资源社会保障部令第8号 are
+人力资源和社会保障部令第8号; 劳社部令第1号 is 劳动和社会保障部令第1号.
+
 A known title with a number the registry does not know (《失业保险条例》（国务院令999号）)
 resolves to the title's instrument with the method "title, number unknown": the
 number is kept on the citation and the data-quality report warns about it.
@@ -86,9 +90,26 @@ class ResolutionError(LookupError):
     pass
 
 
+_DECREE_KEY = re.compile(r"(?P<issuer>.+?)令(?P<num>\d+)号")
+
+
+def issuer_names(agencies) -> dict[str, str]:
+    """Each name of an agency (full or short, as a lookup key) → the key of its full name, for
+    reading the issuer of a decree number. A short name two agencies share maps to neither."""
+    names: dict[str, set[str]] = {}
+    for agency in agencies:
+        full = lookup_key(agency.zh)
+        for name in (agency.zh, *agency.aliases):
+            names.setdefault(lookup_key(name), set()).add(full)
+    return {name: next(iter(fulls)) for name, fulls in names.items() if len(fulls) == 1}
+
+
 class Registry:
-    def __init__(self, instruments: list[Instrument]):
+    def __init__(self, instruments: list[Instrument], issuers: dict[str, str] | None = None):
+        """``issuers``: the agencies' names (``issuer_names``), so a decree number written with a
+        short issuer name finds its instrument."""
         self.instruments = instruments
+        self.issuers = dict(issuers or {})
         self.by_id = {i.id: i for i in instruments}
         if len(self.by_id) != len(instruments):
             raise ValueError("instrument ids must be unique")
@@ -96,7 +117,7 @@ class Registry:
         self._by_title: dict[str, Instrument] = {}
         self._by_bare_decree: dict[str, list[Instrument]] = {}
         for inst in instruments:
-            for key in inst.number_keys():
+            for key in {self.number_key(n) for n in (inst.number, *(v.number for v in inst.versions)) if n}:
                 self._claim(self._by_number, key, inst, "number")
                 m = re.search(r"令(\d+)号$", key)
                 if m:
@@ -116,8 +137,16 @@ class Registry:
 
     # ------------------------------------------------------------ resolution
 
-    def _by_written_number(self, number: str) -> Instrument | None:
+    def number_key(self, number: str) -> str:
+        """The lookup key of a document number, a decree's issuer named by its full name."""
         key = lookup_key(number)
+        m = _DECREE_KEY.fullmatch(key)
+        if m and m.group("issuer") in self.issuers:
+            return f"{self.issuers[m.group('issuer')]}令{m.group('num')}号"
+        return key
+
+    def _by_written_number(self, number: str) -> Instrument | None:
+        key = self.number_key(number)
         if key in self._by_number:
             return self._by_number[key]
         bare = re.fullmatch(r"第?(\d+)号令", key)
@@ -131,12 +160,11 @@ class Registry:
     def _by_written_title(self, title: str) -> Instrument | None:
         return self._by_title.get(lookup_key(title))
 
-    @staticmethod
-    def _version(inst: Instrument, citation: CitationRecord) -> Version | None:
+    def _version(self, inst: Instrument, citation: CitationRecord) -> Version | None:
         if citation.number:
-            key = lookup_key(citation.number)
+            key = self.number_key(citation.number)
             for v in inst.versions:
-                if v.number and lookup_key(v.number) == key:
+                if v.number and self.number_key(v.number) == key:
                     return v
             bare = re.fullmatch(r"第?(\d+)号令", key)
             if bare:
@@ -276,7 +304,8 @@ def _opening_of_last_bracket(text: str) -> int | None:
     return None
 
 
-def load_registry(path: Path) -> Registry:
+def load_registry(path: Path, agencies=()) -> Registry:
+    """The registry of ``path``; ``agencies`` (``refdata.Agency``) name the issuers of decrees."""
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
     instruments = []
@@ -284,4 +313,4 @@ def load_registry(path: Path) -> Registry:
         entry = dict(entry)
         versions = [Version(**v) for v in entry.pop("versions", [])]
         instruments.append(Instrument(**entry, versions=versions))
-    return Registry(instruments)
+    return Registry(instruments, issuer_names(agencies))

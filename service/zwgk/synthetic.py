@@ -86,7 +86,7 @@ class SyntheticNation:
         self.real_registry = registry
         self.local_instruments = self._local_instruments()
         # the resolver knows the real instruments and the synthetic local ones
-        self.registry = Registry(list(registry.instruments) + self.local_instruments)
+        self.registry = Registry(list(registry.instruments) + self.local_instruments, registry.issuers)
         items = self.template.record.items
         self._channel_sets = Counter(tuple(i.channels) for i in items)
         self._level_sets = Counter(tuple(i.levels) for i in items)
@@ -163,7 +163,7 @@ class SyntheticNation:
         agencies = {p.agency.id: p.agency for p in self.places}
         used = {f"synthetic-{p.province[0]}-" for p in self.places}
         cited = [i for i in self.local_instruments if i.id.rsplit("-", 1)[0] + "-" in used]
-        return GraphBuilder(self.codelists, Registry(cited), agencies, places)
+        return GraphBuilder(self.codelists, Registry(cited, self.real_registry.issuers), agencies, places)
 
     def add_reference_data(self, builder: GraphBuilder, spellings: dict[str, set[str]]) -> None:
         builder.add_places()
