@@ -186,6 +186,36 @@ def test_the_cross_product_of_all_triples_is_refused_by_size_at_once(make_client
     assert r.status_code == 422 and "max_result_bytes" in shape(r)["message"]
 
 
+def test_a_named_query_obeys_the_result_size_limit(make_client):
+    c = make_client(max_result_bytes=2000)
+    small = c.get("/queries/items-citing", params={"instrument": "人社部令第8号"})  # one item
+    assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 1
+    for method in ("GET", "HEAD"):
+        r = c.request(method, "/queries/items-citing", params={"instrument": "国务院令711号"})  # 75 items
+        assert r.status_code == 422, r.text[:200]
+        if method == "GET":
+            assert shape(r)["title"] == "Result Too Large" and "2000 bytes" in shape(r)["message"]
+            assert "bindings" not in r.text
+
+
+def test_a_named_query_past_the_time_limit_is_503_and_the_server_goes_on(make_client):
+    held = {}
+
+    def slow(state):
+        held["store"] = state.backend = Slow(state.backend)
+
+    c = make_client(state_hook=slow, query_timeout=0.3)
+    try:
+        r = c.get("/queries/items-without-phone")
+        assert r.status_code == 503
+        message = shape(r)["message"]
+        assert "0.3 s" in message and "query_timeout" in message and "named query" in message
+        assert c.get("/api").status_code == 200  # the server answers meanwhile
+    finally:
+        held["store"].release.set()
+    assert c.get("/queries/items-without-phone").status_code == 200  # released: answered
+
+
 # ------------------------------------------------------------------ request size
 
 def test_a_long_url_is_414_anywhere(make_client):

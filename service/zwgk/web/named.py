@@ -15,6 +15,13 @@ Caching: an answer carries an ``ETag`` per representation (the data version
 and the format) and ``Last-Modified``; ``If-None-Match`` or
 ``If-Modified-Since`` that match are answered 304 without running the query.
 On a remote store there are no validators (``respond.validators``).
+
+Limits: a named query obeys the ``/sparql`` limits. An answer larger than
+``max_result_bytes`` is refused whole (422). A run in a worker thread is awaited
+at most ``query_timeout``; past it the client gets 503 and the thread's result is
+dropped when it ends (a query on the server's own store cannot be stopped from
+Python; the thread pool's size bounds how many such runs there can be at once).
+An inline run is one whose recent runs were all quick.
 """
 
 from __future__ import annotations
@@ -22,12 +29,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from ..queries import QueryError
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, QueryTimeout, ResultTooLarge
 from .respond import format_for_query, not_modified, not_modified_response, render, validators
 
 RESERVED = {"format"}
@@ -61,6 +68,19 @@ def describe(q, base: str = "") -> dict:
     }
 
 
+def too_large(limit: int) -> ResultTooLarge:
+    return ResultTooLarge(f"the answer is larger than {limit} bytes, the limit set by the max_result_bytes setting "
+                          "(zwgk serve --max-result-bytes); nothing was sent rather than a part: narrow the "
+                          "parameters, run the query's SPARQL (GET /queries lists it) with LIMIT and OFFSET at "
+                          "/sparql, or raise the setting")
+
+
+def timed_out(seconds: float) -> QueryTimeout:
+    return QueryTimeout(f"the named query ran longer than {seconds:g} s, the limit set by the query_timeout setting "
+                        "(zwgk serve --query-timeout); the server could not stop it and dropped its answer: narrow "
+                        "the parameters or raise the setting")
+
+
 def router(state) -> APIRouter:
     r = APIRouter(tags=["named queries"])
     placement = Placement()
@@ -91,16 +111,32 @@ def router(state) -> APIRouter:
         if not_modified(request, headers):  # the client has this answer: the query is not run
             return not_modified_response({"Vary": "Accept"} | headers)
 
-        def answer():
-            t0 = time.perf_counter()
+        def rendered():
             try:
                 outcome = runner.run(query.text, bound)
             except QueryError as exc:
                 raise BadRequest(str(exc)) from None
-            response = render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
+            return render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
+
+        def answer():
+            # the results stay in rendered()'s frame: an error raised here must not carry them (in its
+            # traceback) to the thread that handles it, since pyoxigraph results are bound to this one
+            t0 = time.perf_counter()
+            response = rendered()
             placement.record(name, time.perf_counter() - t0)
+            limit = state.settings.max_result_bytes
+            if limit and int(response.headers.get("content-length", 0)) > limit:  # HEAD too: its length is the GET's
+                raise too_large(limit)
             return response
 
-        return answer() if placement.inline(name) else await run_in_threadpool(answer)
+        if placement.inline(name):
+            return answer()
+        seconds = state.settings.query_timeout
+        try:
+            with anyio.fail_after(seconds if seconds and seconds > 0 else None):
+                # abandoned at the time limit: the request is answered, the thread runs to its end
+                return await anyio.to_thread.run_sync(answer, abandon_on_cancel=True)
+        except TimeoutError:
+            raise timed_out(seconds) from None
 
     return r

@@ -34,12 +34,13 @@ class Settings:
                                          "off, one that uses them is refused with 400, since they make the server "
                                          "fetch any URL, internal ones included")
     query_timeout: float = setting(30.0, "seconds a SPARQL query or update may run: past it the query is stopped (its "
-                                         "worker process is killed) and answered 503")
+                                         "worker process is killed) and answered 503; a named query past it is "
+                                         "answered 503 too")
     query_workers: int = setting(4, "worker processes that run /sparql queries, so that a query past query_timeout "
                                     "can be stopped; 0 runs queries in the server process, where they cannot be")
     query_memory_mb: int = setting(4096, "address space (MiB) a query worker may use, data included; a query that needs "
                                          "more is stopped and answered 503 (0: no limit)")
-    max_result_bytes: int = setting(50_000_000, "largest answer to a /sparql query, in bytes of the format asked for; "
+    max_result_bytes: int = setting(50_000_000, "largest answer to a /sparql or named query, in bytes of the format asked for; "
                                                 "a larger one is refused with 422, never cut short")
     max_request_bytes: int = setting(1_000_000, "largest request body accepted (413 past it)")
     max_url_bytes: int = setting(32_768, "longest request target (path and query string) accepted (414 past it: "
