@@ -146,20 +146,26 @@ class Slow:
         return self.inner.query(*args, **kwargs)
 
 
+def slowed(make_client, **settings):
+    """A client whose store holds every query until ``store.release`` is set (at most 10 s)."""
+    held = {}
+
+    def hook(state):
+        held["store"] = state.backend = Slow(state.backend)
+
+    client = make_client(state_hook=hook, **settings)
+    return client, held["store"]
+
+
 @pytest.mark.parametrize("workers", [4, 0])
 def test_queries_on_other_stores_still_have_the_time_limit(make_client, workers):
     # another store, or query_workers = 0: in the server process, answered 503 at the limit,
     # and the message says that the query could not be stopped
-    held = {}
-
-    def slow(state):
-        held["store"] = state.backend = Slow(state.backend)
-
-    c = make_client(state_hook=slow, query_workers=workers, query_timeout=0.2)
+    c, store = slowed(make_client, query_workers=workers, query_timeout=0.2)
     try:
         r = c.get("/sparql", params={"query": ASK_ANY})
     finally:
-        held["store"].release.set()
+        store.release.set()
     assert r.status_code == 503
     assert "query_timeout" in shape(r)["message"] and "cannot stop it" in shape(r)["message"]
 
@@ -199,12 +205,7 @@ def test_a_named_query_obeys_the_result_size_limit(make_client):
 
 
 def test_a_named_query_past_the_time_limit_is_503_and_the_server_goes_on(make_client):
-    held = {}
-
-    def slow(state):
-        held["store"] = state.backend = Slow(state.backend)
-
-    c = make_client(state_hook=slow, query_timeout=0.3)
+    c, store = slowed(make_client, query_timeout=0.3)
     try:
         r = c.get("/queries/items-without-phone")
         assert r.status_code == 503
@@ -212,7 +213,7 @@ def test_a_named_query_past_the_time_limit_is_503_and_the_server_goes_on(make_cl
         assert "0.3 s" in message and "query_timeout" in message and "named query" in message
         assert c.get("/api").status_code == 200  # the server answers meanwhile
     finally:
-        held["store"].release.set()
+        store.release.set()
     assert c.get("/queries/items-without-phone").status_code == 200  # released: answered
 
 
