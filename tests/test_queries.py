@@ -14,7 +14,7 @@ from zwgk.build import assemble, sorted_ntriples
 from zwgk.graph import BASE, ZWGK
 from zwgk.records import SourceError
 from zwgk.backends import OxigraphBackend
-from zwgk.queries import QueryError, QueryRunner, format_results, load_named_queries, parse_named_query, rows
+from zwgk.queries import QueryError, QueryRunner, format_results, load_named_queries, page, page_numbers, parse_named_query, rows
 
 ITEMS_765 = [6, 9, 30, 31, 32, 33, 34, 37]
 
@@ -176,3 +176,59 @@ def test_an_unknown_number_without_a_known_title_names_line_and_cell(scratch_pro
     with pytest.raises(SourceError, match="no instrument in the registry has the number 国务院令第999号") as err:
         assemble(scratch_project)
     assert (err.value.line, err.value.cell) == (222, 5)
+
+
+# ------------------------------------------------------------------ paging
+
+def test_limit_and_offset_page_through_an_answer(runner, named):
+    query = named["items-citing"]
+    whole = numbers(runner.run_named(query, {"instrument": "国务院令711号"}))
+    assert len(whole) == 74  # every item but 26, whose one basis is 人社部发〔2018〕73号
+    pages = [numbers(runner.run_named(query, {"instrument": "国务院令711号"}, 20, start)) for start in range(0, 80, 20)]
+    assert [len(p) for p in pages] == [20, 20, 20, 14]
+    assert sum(pages, []) == whole  # in order, no row twice, none left out
+    assert numbers(runner.run_named(query, {"instrument": "国务院令711号"}, None, 70)) == whole[70:]
+
+
+def test_the_limit_a_query_ends_with_is_its_default_page(runner, named):
+    query = named["co-citation"]
+    assert query.text.rstrip().endswith("LIMIT 10")
+    first = rows(runner.run_named(query, {}))[1]
+    more = rows(runner.run_named(query, {}, 25))[1]
+    assert len(first) == 10 and len(more) == 25 and more[:10] == first
+    assert rows(runner.run_named(query, {}, None, 5))[1] == more[5:15]  # its own LIMIT 10, from row 5
+
+
+@pytest.mark.parametrize("text, limit, offset, tail", [
+    ("SELECT * { ?s ?p ?o } ORDER BY ?s", 5, None, "ORDER BY ?s\nLIMIT 5\n"),
+    ("SELECT * { ?s ?p ?o } ORDER BY ?s LIMIT 10\n# a closing comment\n", None, 3, "ORDER BY ?s\nLIMIT 10 OFFSET 3\n"),
+    ("SELECT * { ?s ?p ?o } OFFSET 2 LIMIT 3  # first three\n", 7, None, "}\nLIMIT 7 OFFSET 2\n"),
+    ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 3 } }", 5, 1, "LIMIT 3 } }\nLIMIT 5 OFFSET 1\n"),  # a subquery's own stays
+    ("SELECT * { ?s ?p ?o } LIMIT 3", None, None, "LIMIT 3"),
+])
+def test_page_sets_the_closing_limit_and_offset(text, limit, offset, tail):
+    paged = page(text, limit, offset)
+    assert paged.endswith(tail)
+    ox.Store().query(paged)  # still SPARQL
+
+
+@pytest.mark.parametrize("limit, offset, words", [
+    ("x", None, "limit must be a whole number"), ("-1", None, "limit must be"), (None, "1.5", "offset must be"),
+    ("1e3", None, "limit must be"), ("9" * 13, None, "limit must be"),
+])
+def test_page_numbers_are_whole_and_not_negative(limit, offset, words):
+    with pytest.raises(QueryError, match=words):
+        page_numbers(limit, offset)
+
+
+def test_page_names_cannot_be_parameters(tmp_path):
+    for name in ("limit", "offset", "format", "Limit"):
+        path = tmp_path / "q.rq"
+        path.write_text(f"#+ param {name}: integer | rows | 3\nSELECT ?{name} {{}}\n", encoding="utf-8")
+        with pytest.raises(QueryError, match=f"q.rq:1: '{name}' cannot be a parameter's name"):
+            parse_named_query(path)
+
+
+def test_every_named_query_pages(runner, named):
+    for q in named.values():
+        assert runner.run_named(q, q.example, 1, 1).kind == "solutions", q.name

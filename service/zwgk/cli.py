@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .build import Project, build
 from .records import SourceError
-from .queries import QueryError, QueryRunner, load_named_queries, format_results
+from .queries import QueryError, QueryRunner, format_results, load_named_queries, page_numbers
 from .validate import ShapesError
 
 
@@ -133,9 +133,17 @@ def cmd_query(args) -> int:
     else:
         raise UserError(f"no named query {target!r}; named queries: {', '.join(named)}")
     runner = _runner(project)
-    results = runner.run_named(query, params)
+    results = runner.run_named(query, params, args.limit, args.offset)
     sys.stdout.write(format_results(results, args.format))
     return 0
+
+
+def _rows(value: str) -> int:
+    """A --limit or --offset: a whole number of rows, 0 or more."""
+    try:
+        return page_numbers(value, None)[0]
+    except QueryError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_queries(args) -> int:
@@ -334,6 +342,8 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("query", help="a named query such as items-citing, or a path to a .rq file")
     q.add_argument("--param", action="append", metavar="NAME=VALUE", help="a query parameter (repeatable)")
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    q.add_argument("--limit", type=_rows, help="at most this many rows (replaces the query's own LIMIT)")
+    q.add_argument("--offset", type=_rows, help="skip this many rows first (with --limit, pages through the answer)")
     q.set_defaults(func=cmd_query)
 
     v = sub.add_parser(

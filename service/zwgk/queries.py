@@ -12,6 +12,12 @@ its parameters too: each result row shows what the parameter resolved to.
 Parameter types: ``instrument`` (resolved by the citation resolver to the
 instrument's IRI), ``channel`` (a channel's name or code → its concept),
 ``string``, ``integer``, ``iri``. The CLI and the HTTP API run this same code.
+
+Paging: ``limit`` and ``offset`` (``?limit=50&offset=100``, ``zwgk query --limit
+50 --offset 100``) are not parameters but the query's LIMIT and OFFSET: they
+replace those the query ends with (co-citation's ``LIMIT 10`` is its default
+page) or are added. Every named query has an ORDER BY, so pages do not overlap.
+The names ``format``, ``limit`` and ``offset`` cannot be parameters.
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ from .registry import Registry, ResolutionError
 PARAM_TYPES = ("instrument", "channel", "string", "integer", "iri")
 _PARAM = re.compile(r"^#\+\s*param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<spec>.*)$")
 _META = re.compile(r"^#\+\s*(?P<key>summary|description)\s*:\s*(?P<value>.*)$")
+RESERVED = ("format", "limit", "offset")  # query-string names that are not a query's parameters
+# the LIMIT and OFFSET a query ends with (either order, a comment after them allowed)
+_MODIFIERS = re.compile(
+    r"\s(?P<k1>LIMIT|OFFSET)\s+(?P<v1>\d+)(?:\s+(?P<k2>LIMIT|OFFSET)\s+(?P<v2>\d+))?[ \t]*(?:#[^\n]*)?\s*$",
+    re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -68,12 +79,51 @@ def parse_named_query(path: Path) -> NamedQuery:
             ptype = parts[0]
             if ptype not in PARAM_TYPES:
                 raise QueryError(f"{path.name}:{lineno}: parameter type {ptype!r} is not one of {', '.join(PARAM_TYPES)}")
+            if m.group("name").lower() in RESERVED:
+                raise QueryError(f"{path.name}:{lineno}: {m.group('name')!r} cannot be a parameter's name: "
+                                 f"{', '.join(RESERVED)} are the answer's format and page")
             desc = parts[1] if len(parts) > 1 else ""
             example = parts[2] if len(parts) > 2 and parts[2] else None
             q.params.append(Param(m.group("name"), ptype, desc, example))
         elif m := _META.match(line):
             setattr(q, m.group("key"), m.group("value").strip())
     return q
+
+
+def page(text: str, limit: int | None = None, offset: int | None = None) -> str:
+    """``text`` with its LIMIT and OFFSET set to ``limit`` and ``offset`` where given; the
+    ones it ends with stay where not."""
+    if limit is None and offset is None:
+        return text
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()  # comment lines after the last clause
+    body = "\n".join(lines)
+    own: dict[str, str] = {}
+    m = _MODIFIERS.search(body)
+    if m and (m.group("k2") is None or m.group("k1").upper() != m.group("k2").upper()):
+        own = {m.group("k1").upper(): m.group("v1")}
+        if m.group("k2"):
+            own[m.group("k2").upper()] = m.group("v2")
+        body = body[:m.start()]
+    if limit is not None:
+        own["LIMIT"] = str(limit)
+    if offset is not None:
+        own["OFFSET"] = str(offset)
+    return body + "\n" + " ".join(f"{k} {own[k]}" for k in ("LIMIT", "OFFSET") if k in own) + "\n"
+
+
+def page_numbers(limit: str | None, offset: str | None) -> tuple[int | None, int | None]:
+    """``limit`` and ``offset`` as typed (None: not given), checked: whole numbers, at least 0."""
+    out = []
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is None:
+            out.append(None)
+            continue
+        if not re.fullmatch(r"\s*\+?\d{1,12}\s*", value):
+            raise QueryError(f"{name} must be a whole number of rows, 0 or more (got {value!r})")
+        out.append(int(value))
+    return out[0], out[1]
 
 
 def load_named_queries(folder: Path) -> dict[str, NamedQuery]:
@@ -136,8 +186,8 @@ class QueryRunner:
         except QuerySyntaxError as exc:
             raise QueryError(f"SPARQL error: {exc}") from None
 
-    def run_named(self, query: NamedQuery, values: dict[str, str]):
-        return self.run(query.text, self.bind(query, values))
+    def run_named(self, query: NamedQuery, values: dict[str, str], limit: int | None = None, offset: int | None = None):
+        return self.run(page(query.text, limit, offset), self.bind(query, values))
 
 
 QUERY_PREFIXES = {k: str(v) for k, v in PREFIXES.items()} | {"id": BASE}

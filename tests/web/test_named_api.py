@@ -83,3 +83,25 @@ def test_head(client):
     get, head = client.get(URL, headers={"Accept": "text/csv"}), client.head(URL, headers={"Accept": "text/csv"})
     assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == get.headers["etag"]
     assert client.head("/queries").status_code == 200
+
+
+def test_limit_and_offset_page_through_the_answer(client):
+    url = "/queries/items-citing"
+    instrument = {"instrument": "国务院令711号"}
+    whole = [int(r["number"]) for r in csv.DictReader(io.StringIO(client.get(url, params={**instrument, "format": "csv"}).text))]
+    pages = []
+    for offset in (0, 30, 60):
+        r = client.get(url, params={**instrument, "format": "csv", "limit": "30", "offset": str(offset)})
+        assert r.status_code == 200
+        pages += [int(row["number"]) for row in csv.DictReader(io.StringIO(r.text))]
+    assert pages == whole and len(whole) == 74
+    assert len(client.get("/queries/co-citation").json()["results"]["bindings"]) == 10  # the query's own LIMIT
+    assert len(client.get("/queries/co-citation", params={"limit": "12"}).json()["results"]["bindings"]) == 12
+
+
+def test_bad_or_repeated_paging_is_400(client):
+    for params, words in ((("limit", "ten"),), "limit must be a whole number"), \
+                         ((("offset", "-5"),), "offset must be a whole number"), \
+                         ((("limit", "1"), ("limit", "2")), "'limit' is given more than once"):
+        r = client.get("/queries/co-citation", params=list(params))
+        assert r.status_code == 400 and words in r.json()["error"]["message"], r.text

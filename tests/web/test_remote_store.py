@@ -46,6 +46,10 @@ def test_named_query_runs_on_the_remote_store(remote):
     bindings = r.json()["results"]["bindings"]
     assert numbers(b["item"]["value"] for b in bindings) == ITEMS_765
     assert sorted(int(b["number"]["value"]) for b in bindings) == sorted(ITEMS_765)
+    # a page: the LIMIT and OFFSET go before the VALUES clause that binds the parameter
+    r = remote.get("/queries/items-citing", params={"instrument": "国务院令765号", "limit": 3, "offset": 2})
+    assert r.status_code == 200, r.text
+    assert [int(b["number"]["value"]) for b in r.json()["results"]["bindings"]] == sorted(ITEMS_765)[2:5]
 
 
 def test_sparql_endpoint_on_the_remote_store(remote):

@@ -32,6 +32,9 @@ def test_named_queries_agree(store_client):
     assert numbers(r.text) == [6, 9, 30, 31, 32, 33, 34, 37]
     r = store_client.get("/queries/items-on-channel", params={"channel": "政府网站"}, headers={"Accept": "text/csv"})
     assert numbers(r.text) == [1, 2, 3, 4, 5, 26]
+    r = store_client.get("/queries/items-citing", params={"instrument": "国务院令765号", "limit": 3, "offset": 2},
+                         headers={"Accept": "text/csv"})
+    assert numbers(r.text) == [30, 31, 32]
 
 
 def test_sparql_agrees(store_client):

@@ -33,11 +33,10 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..queries import QueryError
+from ..queries import RESERVED, QueryError, page, page_numbers
 from .errors import BadRequest, NotFound, QueryTimeout, ResultTooLarge
 from .respond import format_for_query, not_modified, not_modified_response, render, validators
 
-RESERVED = {"format"}
 INLINE_SECONDS = 0.002  # a query whose recent runs took less than this runs on the event loop
 RECENT = 8  # how many recent runs decide
 
@@ -70,9 +69,9 @@ def describe(q, base: str = "") -> dict:
 
 def too_large(limit: int) -> ResultTooLarge:
     return ResultTooLarge(f"the answer is larger than {limit} bytes, the limit set by the max_result_bytes setting "
-                          "(zwgk serve --max-result-bytes); nothing was sent rather than a part: narrow the "
-                          "parameters, run the query's SPARQL (GET /queries lists it) with LIMIT and OFFSET at "
-                          "/sparql, or raise the setting")
+                          "(zwgk serve --max-result-bytes); nothing was sent rather than a part: ask for it by "
+                          "pages (limit and offset, e.g. ?limit=1000&offset=0), narrow the parameters, or raise "
+                          "the setting")
 
 
 def timed_out(seconds: float) -> QueryTimeout:
@@ -91,19 +90,21 @@ def router(state) -> APIRouter:
 
     @r.api_route("/queries/{name}", methods=["GET", "HEAD"], summary="Run a named query",
                  description="Query-string parameters are the query's parameters (see GET /queries); "
-                             "`format` overrides the Accept header.")
+                             "`format` overrides the Accept header; `limit` and `offset` page through the "
+                             "answer (they set the query's LIMIT and OFFSET).")
     async def run_query(name: str, request: Request):
         query = state.queries.get(name)
         if query is None:
             raise NotFound(f"no named query {name!r}; see /queries for the list")
         values = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-        repeated = [k for k in values if len(request.query_params.getlist(k)) > 1]
+        repeated = [k for k in [*values, "limit", "offset"] if len(request.query_params.getlist(k)) > 1]
         if repeated:
             raise BadRequest(f"parameter {repeated[0]!r} is given more than once")
         fmt = format_for_query(request, query.text, (request.query_params.getlist("format") or [None])[0])
         runner = state.runner
         try:
             bound = runner.bind(query, values)  # bad parameters are 400 before any 304
+            text = page(query.text, *page_numbers(request.query_params.get("limit"), request.query_params.get("offset")))
         except QueryError as exc:
             raise BadRequest(str(exc)) from None
         # validators per representation: the CSV and the JSON of one URL are different answers
@@ -113,7 +114,7 @@ def router(state) -> APIRouter:
 
         def rendered():
             try:
-                outcome = runner.run(query.text, bound)
+                outcome = runner.run(text, bound)
             except QueryError as exc:
                 raise BadRequest(str(exc)) from None
             return render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
