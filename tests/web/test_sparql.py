@@ -223,7 +223,7 @@ def test_wrong_methods_are_405(client):
     for method in ("PUT", "DELETE", "PATCH"):
         r = client.request(method, "/sparql?query=ASK%7B%7D", headers=FORM)
         assert r.status_code == 405
-        assert r.headers["allow"] == "GET, HEAD, POST"
+        assert r.headers["allow"] == "GET, HEAD, POST, OPTIONS"
     r = client.get("/sparql", params={"update": "CLEAR ALL"})
     assert r.status_code == 405
     assert r.headers["allow"] == "POST"

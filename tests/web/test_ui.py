@@ -296,3 +296,21 @@ def test_every_get_answers_head(client, path):
     assert head.headers.get("content-type") == get.headers.get("content-type")
     if get.status_code == 200 and "content-length" in head.headers:  # a length, if given, is the GET's
         assert int(head.headers["content-length"]) == len(get.content), path
+
+
+@pytest.mark.parametrize("path, allow", [
+    ("/sparql", "GET, HEAD, POST, OPTIONS"), ("/", "GET, HEAD, OPTIONS"), ("/queries/items-citing", "GET, HEAD, OPTIONS"),
+    ("/id/catalog/hami-2024-social-insurance", "GET, HEAD, OPTIONS"), ("/static/ui.js", "GET, HEAD, OPTIONS"),
+    ("/dumps/zwgk.ttl", "GET, HEAD, OPTIONS"),
+])
+def test_options_and_a_405_name_every_method_a_path_takes(client, path, allow):
+    r = client.options(path)  # no Origin: not a CORS preflight
+    assert r.status_code == 204 and r.headers["allow"] == allow and r.content == b""
+    for method in ("PUT", "DELETE", "PATCH", "PROPFIND"):
+        r = client.request(method, path)
+        assert r.status_code == 405, (method, path)
+        assert r.headers["allow"] == allow  # HEAD too, and both /sparql routes, not the first the router tried
+        assert r.json()["error"]["message"] == f"{method} is not allowed on {path}"
+    if "POST" not in allow:
+        assert client.post(path).headers["allow"] == allow
+    assert client.options("/no-such-page").status_code == 404  # nothing served there: no methods to name

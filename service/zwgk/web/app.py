@@ -15,6 +15,7 @@ from .. import __version__
 from ..backends import OxigraphBackend
 from . import compare, errors, impact, linked, named, publish, sparql, ui
 from .limits import RateLimit, ReadOnlyCORS, RequestLimits, SecurityHeaders
+from .methods import Methods
 from .pool import QueryPool
 from .settings import Settings
 from .state import AppState
@@ -48,9 +49,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.state.query_pool = pool
     errors.install(app)
     # outermost last: security headers on every answer, then CORS, the rate limit and the size limits;
-    # innermost, HEAD wherever GET works
+    # innermost, HEAD wherever GET works, OPTIONS, and a 405's Allow (methods.py)
     app.add_middleware(OneAcceptHeader)
-    app.add_middleware(HeadAsGet, router=app.router)
+    app.add_middleware(Methods, router=app.router)
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit)
     app.add_middleware(  # reads only (queries by GET or POST); its preflights are its own (limits.py)
@@ -107,29 +108,3 @@ class OneAcceptHeader:
                 others = [(k, v) for k, v in scope["headers"] if k != b"accept"]
                 scope = {**scope, "headers": others + [(b"accept", b", ".join(accepts))]}
         return await self.app(scope, receive, send)
-
-
-class HeadAsGet:
-    """HEAD wherever GET works (RFC 9110 §9.3.2): a HEAD request that no route takes is
-    answered as its GET, without the body. Routes that take HEAD themselves (and skip
-    making the body) get it unchanged."""
-
-    def __init__(self, app, *, router):
-        self.app = app
-        self.router = router
-
-    def takes_head(self, scope) -> bool:
-        return any(route.matches(scope)[0] == Match.FULL for route in self.router.routes)
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "HEAD" or self.takes_head(scope):
-            return await self.app(scope, receive, send)
-
-        async def headers_only(message):
-            if message["type"] == "http.response.body":
-                if message.get("more_body"):
-                    return
-                message = {"type": "http.response.body", "body": b"", "more_body": False}
-            await send(message)
-
-        await self.app({**scope, "method": "GET"}, receive, headers_only)

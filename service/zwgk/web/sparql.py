@@ -809,10 +809,6 @@ def router(state, pool: QueryPool | None = None) -> APIRouter:
                     summary="SPARQL 1.1 Protocol: query or update", description=description,
                     openapi_extra=openapi_post(), responses=ANSWERS | {204: {"description": "the update was applied"}})
     r.add_api_route("/sparql", sparql, methods=["HEAD"], include_in_schema=False)
-
-    @r.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False)
-    async def other_methods(request: Request):
-        raise MethodNotAllowed(f"{request.method} is not part of the {SPEC}: query with GET or POST, update with POST",
-                               headers={"Allow": "GET, HEAD, POST"})
+    # other methods: 405 naming GET, HEAD, POST and OPTIONS (methods.py)
 
     return r
