@@ -260,6 +260,7 @@ def test_the_api_page_lists_every_operation_and_loads_nothing_from_elsewhere(cli
             assert page.find("article", id=op["operationId"]), f"{method.upper()} {path} is not on /api"
     named = page.texts.get("run_query_queries__name__get", "")
     assert "/queries/{name}" in named and "format" in named  # an operation with its parameters
+    assert "limit" in named and "offset" in named
 
 
 def test_operation_ids_are_unique_and_name_their_method(client):

@@ -80,6 +80,19 @@ def timed_out(seconds: float) -> QueryTimeout:
                         "the parameters or raise the setting")
 
 
+def _rows(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": "integer", "minimum": 0, "maximum": 10**12 - 1}}
+
+
+OPENAPI = {"parameters": [
+    {"name": "format", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "the answer's format, instead of Accept: json, xml, csv, tsv"},
+    _rows("limit", "at most this many rows: replaces the LIMIT the query ends with, if any"),
+    _rows("offset", "skip this many rows first: with limit, pages through the answer"),
+]}
+
+
 def router(state) -> APIRouter:
     r = APIRouter(tags=["named queries"])
     placement = Placement()
@@ -91,7 +104,7 @@ def router(state) -> APIRouter:
     @r.api_route("/queries/{name}", methods=["GET", "HEAD"], summary="Run a named query",
                  description="Query-string parameters are the query's parameters (see GET /queries); "
                              "`format` overrides the Accept header; `limit` and `offset` page through the "
-                             "answer (they set the query's LIMIT and OFFSET).")
+                             "answer (they set the query's LIMIT and OFFSET).", openapi_extra=OPENAPI)
     async def run_query(name: str, request: Request):
         query = state.queries.get(name)
         if query is None:
