@@ -158,6 +158,8 @@ def cmd_queries(args) -> int:
         print(f"{q.name}: {q.summary}")
         for p in q.params:
             print(f"    --param {p.name}=…  ({p.type}) {p.description}; example: {p.example}")
+    print("\nEvery query also takes --limit N and --offset N (zwgk query NAME --limit 20 --offset 40) to page "
+          "through its answer, and --format table, json or csv.")
     return 0
 
 
