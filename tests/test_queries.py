@@ -205,6 +205,10 @@ def test_the_limit_a_query_ends_with_is_its_default_page(runner, named):
     ("SELECT * { ?s ?p ?o } OFFSET 2 LIMIT 3  # first three\n", 7, None, "}\nLIMIT 7 OFFSET 2\n"),
     ("SELECT * { { SELECT * { ?s ?p ?o } LIMIT 3 } }", 5, 1, "LIMIT 3 } }\nLIMIT 5 OFFSET 1\n"),  # a subquery's own stays
     ("SELECT * { ?s ?p ?o } LIMIT 3", None, None, "LIMIT 3"),
+    ("SELECT * { ?s ?p ?o } ORDER BY ?s  # paged as LIMIT 3 OFFSET 2", 5, None, "ORDER BY ?s\nLIMIT 5\n"),  # a comment's
+    ("SELECT * { ?s <http://x/#LIMIT> '# LIMIT 2' } ORDER BY ?s", 5, None, "'# LIMIT 2' } ORDER BY ?s\nLIMIT 5\n"),
+    ("SELECT ?s { ?s ?p ?o } ORDER BY ?s LIMIT 4\nVALUES ?s { <http://x/a> }", 2, 1,
+     "ORDER BY ?s\nLIMIT 2 OFFSET 1\nVALUES ?s { <http://x/a> }\n"),  # a closing VALUES stays last
 ])
 def test_page_sets_the_closing_limit_and_offset(text, limit, offset, tail):
     paged = page(text, limit, offset)
@@ -214,7 +218,8 @@ def test_page_sets_the_closing_limit_and_offset(text, limit, offset, tail):
 
 @pytest.mark.parametrize("limit, offset, words", [
     ("x", None, "limit must be a whole number"), ("-1", None, "limit must be"), (None, "1.5", "offset must be"),
-    ("1e3", None, "limit must be"), ("9" * 13, None, "limit must be"),
+    ("1e3", None, "limit must be"), ("9" * 13, None, "limit must be"), ("+3", None, "limit must be"),
+    (" 5", None, "limit must be"), ("１２", None, "limit must be"), (None, "٣", "offset must be"),
 ])
 def test_page_numbers_are_whole_and_not_negative(limit, offset, words):
     with pytest.raises(QueryError, match=words):
@@ -227,6 +232,12 @@ def test_page_names_cannot_be_parameters(tmp_path):
         path.write_text(f"#+ param {name}: integer | rows | 3\nSELECT ?{name} {{}}\n", encoding="utf-8")
         with pytest.raises(QueryError, match=f"q.rq:1: '{name}' cannot be a parameter's name"):
             parse_named_query(path)
+
+
+def test_a_page_of_a_query_with_comments_and_a_closing_values_clause(runner):
+    text = ("SELECT ?n WHERE { VALUES ?n { 1 2 3 4 5 6 7 } }  # LIMIT 3 here is a comment's\n"
+            "ORDER BY ?n # OFFSET 2 too\nVALUES ?n { 2 3 4 5 6 }\n# the end")
+    assert [r["n"] for r in rows(runner.run(page(text, 2, 1)))[1]] == ["3", "4"]
 
 
 def test_every_named_query_pages(runner, named):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .build import Project, build
 from .records import SourceError
-from .queries import QueryError, QueryRunner, format_results, load_named_queries, page_numbers
+from .queries import QueryError, QueryRunner, format_results, load_named_queries, rows_number
 from .validate import ShapesError
 
 
@@ -138,12 +138,14 @@ def cmd_query(args) -> int:
     return 0
 
 
-def _rows(value: str) -> int:
-    """A --limit or --offset: a whole number of rows, 0 or more."""
-    try:
-        return page_numbers(value, None)[0]
-    except QueryError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _rows(name: str):
+    """The type of --limit or --offset: a whole number of rows, 0 or more."""
+    def number(value: str) -> int:
+        try:
+            return rows_number(name, value)
+        except QueryError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return number
 
 
 def cmd_queries(args) -> int:
@@ -344,8 +346,8 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("query", help="a named query such as items-citing, or a path to a .rq file")
     q.add_argument("--param", action="append", metavar="NAME=VALUE", help="a query parameter (repeatable)")
     q.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    q.add_argument("--limit", type=_rows, help="at most this many rows (replaces the query's own LIMIT)")
-    q.add_argument("--offset", type=_rows, help="skip this many rows first (with --limit, pages through the answer)")
+    q.add_argument("--limit", type=_rows("limit"), help="at most this many rows (replaces the query's own LIMIT)")
+    q.add_argument("--offset", type=_rows("offset"), help="skip this many rows first (with --limit, pages through the answer)")
     q.set_defaults(func=cmd_query)
 
     v = sub.add_parser(

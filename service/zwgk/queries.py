@@ -16,7 +16,8 @@ instrument's IRI), ``channel`` (a channel's name or code → its concept),
 Paging: ``limit`` and ``offset`` (``?limit=50&offset=100``, ``zwgk query --limit
 50 --offset 100``) are not parameters but the query's LIMIT and OFFSET: they
 replace those the query ends with (co-citation's ``LIMIT 10`` is its default
-page) or are added. Every named query has an ORDER BY, so pages do not overlap.
+page) or are added. Every named query sorts its rows into one order, so pages
+neither overlap nor skip (tests/test_catalog_queries.py checks it).
 The names ``format``, ``limit`` and ``offset`` cannot be parameters.
 """
 
@@ -38,10 +39,22 @@ PARAM_TYPES = ("instrument", "channel", "string", "integer", "iri")
 _PARAM = re.compile(r"^#\+\s*param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<spec>.*)$")
 _META = re.compile(r"^#\+\s*(?P<key>summary|description)\s*:\s*(?P<value>.*)$")
 RESERVED = ("format", "limit", "offset")  # query-string names that are not a query's parameters
-# the LIMIT and OFFSET a query ends with (either order, a comment after them allowed)
+# the LIMIT and OFFSET a query ends with, in either order (read with its comments taken out)
 _MODIFIERS = re.compile(
-    r"\s(?P<k1>LIMIT|OFFSET)\s+(?P<v1>\d+)(?:\s+(?P<k2>LIMIT|OFFSET)\s+(?P<v2>\d+))?[ \t]*(?:#[^\n]*)?\s*$",
-    re.IGNORECASE)
+    r"\s(?P<k1>LIMIT|OFFSET)\s+(?P<v1>[0-9]+)(?:\s+(?P<k2>LIMIT|OFFSET)\s+(?P<v2>[0-9]+))?\s*$", re.IGNORECASE)
+# a VALUES clause that ends the query (after its solution modifiers, where no LIMIT may follow it)
+_TRAILING_VALUES = re.compile(r"\sVALUES\s*(?:[?$]\w+|\((?:\s*[?$]\w+)*\s*\))\s*\{[^{}]*\}\s*$", re.IGNORECASE)
+# what a comment can hide in, kept whole: IRIs and strings; and a comment, from # to the end of its line
+_LEXEME = re.compile(
+    r'''<[^<>"{}|^`\\\s]*>'''
+    r'''|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\''''
+    r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*\''''
+    r'''|\#[^\r\n]*''')
+
+
+def without_comments(text: str) -> str:
+    """``text`` without its comments (their lines stay, so the positions in an error hold)."""
+    return _LEXEME.sub(lambda m: "" if m.group().startswith("#") else m.group(), text)
 
 
 class QueryError(ValueError):
@@ -92,13 +105,14 @@ def parse_named_query(path: Path) -> NamedQuery:
 
 def page(text: str, limit: int | None = None, offset: int | None = None) -> str:
     """``text`` with its LIMIT and OFFSET set to ``limit`` and ``offset`` where given; the
-    ones it ends with stay where not."""
+    ones it ends with stay where not. Comments are taken out first (a LIMIT in a comment is
+    none), and a VALUES clause that ends the query stays last."""
     if limit is None and offset is None:
         return text
-    lines = text.rstrip().split("\n")
-    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-        lines.pop()  # comment lines after the last clause
-    body = "\n".join(lines)
+    body, tail = without_comments(text).rstrip(), ""
+    values = _TRAILING_VALUES.search(body)
+    if values:
+        body, tail = body[:values.start()].rstrip(), "\n" + body[values.start():].strip()
     own: dict[str, str] = {}
     m = _MODIFIERS.search(body)
     if m and (m.group("k2") is None or m.group("k1").upper() != m.group("k2").upper()):
@@ -110,20 +124,21 @@ def page(text: str, limit: int | None = None, offset: int | None = None) -> str:
         own["LIMIT"] = str(limit)
     if offset is not None:
         own["OFFSET"] = str(offset)
-    return body + "\n" + " ".join(f"{k} {own[k]}" for k in ("LIMIT", "OFFSET") if k in own) + "\n"
+    return body + "\n" + " ".join(f"{k} {own[k]}" for k in ("LIMIT", "OFFSET") if k in own) + tail + "\n"
 
 
 def page_numbers(limit: str | None, offset: str | None) -> tuple[int | None, int | None]:
     """``limit`` and ``offset`` as typed (None: not given), checked: whole numbers, at least 0."""
-    out = []
-    for name, value in (("limit", limit), ("offset", offset)):
-        if value is None:
-            out.append(None)
-            continue
-        if not re.fullmatch(r"\s*\+?\d{1,12}\s*", value):
-            raise QueryError(f"{name} must be a whole number of rows, 0 or more (got {value!r})")
-        out.append(int(value))
-    return out[0], out[1]
+    return rows_number("limit", limit), rows_number("offset", offset)
+
+
+def rows_number(name: str, value: str | None) -> int | None:
+    """A number of rows as typed: ASCII digits only, at most 12 of them."""
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,12}", value):
+        raise QueryError(f"{name} must be a whole number of rows, 0 or more (got {value!r})")
+    return int(value)
 
 
 def load_named_queries(folder: Path) -> dict[str, NamedQuery]:
