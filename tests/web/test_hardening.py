@@ -217,6 +217,25 @@ def test_a_named_query_past_the_time_limit_is_503_and_the_server_goes_on(make_cl
     assert c.get("/queries/items-without-phone").status_code == 200  # released: answered
 
 
+def test_named_query_runs_past_their_time_limit_hold_at_most_threads_places(make_client, monkeypatch):
+    from zwgk.web import named
+
+    monkeypatch.setattr(named, "THREADS", 2)
+    c, store = slowed(make_client, query_timeout=0.05)
+    try:
+        first = [c.get("/queries/items-without-phone").status_code for _ in range(2)]
+        assert first == [503, 503]  # each past its time limit, its thread still held by the store
+        r = c.get("/queries/instrument-usage")
+        assert r.status_code == 503 and r.headers["retry-after"]
+        assert "all 2 threads for named queries are taken" in shape(r)["message"]
+    finally:
+        store.release.set()
+    deadline = time.monotonic() + 10
+    while c.get("/queries/instrument-usage").status_code != 200:  # the runs end and give their places back
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 # ------------------------------------------------------------------ request size
 
 def test_a_long_url_is_414_anywhere(make_client):

@@ -4,12 +4,13 @@ runs one with the same formats and negotiation as ``/sparql``. The CLI's
 
 Where a query runs: handing a request to a worker thread and back costs about
 0.3 ms (the thread hop dominated the profile of a tiny query, see
-``bench/results/profile.md``), more than such a query itself. A named query
-whose recent runs all took under ``INLINE_SECONDS`` (query and serialization)
-therefore runs on the event loop, which it holds for less than that; any other
-(a first run, a slow one, one that became slow) runs in a worker thread, so a
-heavy query never holds up other requests, and its slow run moves it to the
-thread pool for the next ``RECENT`` runs.
+``bench/results/profile.md``), more than such a query itself. A run whose
+recent runs with the same parameters and page all took under
+``INLINE_SECONDS`` (query and serialization) therefore runs on the event loop,
+which it holds for about that long; any other (a first run, a slow one, one
+that became slow) runs in a worker thread, so a heavy query never holds up
+other requests, and its slow run moves it to a thread for the next ``RECENT``
+runs.
 
 Caching: an answer carries an ``ETag`` per representation (the data version
 and the format) and ``Last-Modified``; ``If-None-Match`` or
@@ -18,41 +19,75 @@ On a remote store there are no validators (``respond.validators``).
 
 Limits: a named query obeys the ``/sparql`` limits. An answer larger than
 ``max_result_bytes`` is refused whole (422). A run in a worker thread is awaited
-at most ``query_timeout``; past it the client gets 503 and the thread's result is
-dropped when it ends (a query on the server's own store cannot be stopped from
-Python; the thread pool's size bounds how many such runs there can be at once).
-An inline run is one whose recent runs were all quick.
+at most ``query_timeout``; past it the client gets 503, and the thread, which
+cannot be stopped (a query on the server's own store cannot be stopped from
+Python), runs to its end and its answer is dropped. At most ``THREADS`` runs
+hold a thread at once, those past their time limit included: past that, 503
+with ``Retry-After``. An inline run has no time limit: its recent runs, with the
+same parameters, were all quick.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..queries import RESERVED, QueryError, page, page_numbers
-from .errors import BadRequest, NotFound, QueryTimeout, ResultTooLarge
-from .respond import format_for_query, not_modified, not_modified_response, render, validators
+from .errors import BadRequest, NotFound, QueryTimeout, ResultTooLarge, ServiceUnavailable
+from .respond import detached, format_for_query, not_modified, not_modified_response, render, validators
 
-INLINE_SECONDS = 0.002  # a query whose recent runs took less than this runs on the event loop
+INLINE_SECONDS = 0.002  # a run whose recent runs took less than this runs on the event loop
 RECENT = 8  # how many recent runs decide
+KEPT = 4096  # runs (a query, its parameters and page) whose recent times are kept, the latest used
+THREADS = 32  # named-query runs in worker threads at once, those past their time limit included
 
 
 class Placement:
-    """Per named query, how long its recent runs took: inline when all were quick."""
+    """Per run (a query with its parameters and page), how long its recent runs took:
+    inline when all were quick."""
 
     def __init__(self):
-        self.recent: dict[str, deque] = defaultdict(lambda: deque(maxlen=RECENT))
+        self.recent: OrderedDict[tuple, deque] = OrderedDict()
 
-    def inline(self, name: str) -> bool:
-        runs = self.recent[name]
-        return len(runs) == RECENT and max(runs) < INLINE_SECONDS
+    def inline(self, key: tuple) -> bool:
+        runs = self.recent.get(key)
+        return runs is not None and len(runs) == RECENT and max(runs) < INLINE_SECONDS
 
-    def record(self, name: str, seconds: float) -> None:
-        self.recent[name].append(seconds)
+    def record(self, key: tuple, seconds: float) -> None:
+        runs = self.recent.get(key)
+        if runs is None:
+            runs = self.recent[key] = deque(maxlen=RECENT)
+            if len(self.recent) > KEPT:
+                self.recent.popitem(last=False)
+        self.recent.move_to_end(key)
+        runs.append(seconds)
+
+
+class Slot:
+    """One of ``THREADS`` places for a run in a worker thread, held until the run ends, or
+    given back at once by a request that stops waiting before its run started."""
+
+    def __init__(self, places: threading.BoundedSemaphore):
+        self.places, self.lock, self.state = places, threading.Lock(), "waiting"
+
+    def start(self) -> bool:
+        """In the thread: True to run, False when the request has gone (the place is back)."""
+        with self.lock:
+            if self.state == "abandoned":
+                return False
+            self.state = "running"
+            return True
+
+    def abandon(self) -> None:
+        with self.lock:
+            if self.state == "waiting":
+                self.state = "abandoned"
+                self.places.release()
 
 
 def describe(q, base: str = "") -> dict:
@@ -96,6 +131,7 @@ OPENAPI = {"parameters": [
 def router(state) -> APIRouter:
     r = APIRouter(tags=["named queries"])
     placement = Placement()
+    places = threading.BoundedSemaphore(THREADS)
 
     @r.get("/queries", summary="List the named queries")
     def list_queries():
@@ -117,7 +153,8 @@ def router(state) -> APIRouter:
         runner = state.runner
         try:
             bound = runner.bind(query, values)  # bad parameters are 400 before any 304
-            text = page(query.text, *page_numbers(request.query_params.get("limit"), request.query_params.get("offset")))
+            rows = page_numbers(request.query_params.get("limit"), request.query_params.get("offset"))
+            text = page(query.text, *rows)
         except QueryError as exc:
             raise BadRequest(str(exc)) from None
         # validators per representation: the CSV and the JSON of one URL are different answers
@@ -132,25 +169,45 @@ def router(state) -> APIRouter:
                 raise BadRequest(str(exc)) from None
             return render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
 
+        key = (name, tuple(sorted(values.items())), rows)
+
         def answer():
-            # the results stay in rendered()'s frame: an error raised here must not carry them (in its
-            # traceback) to the thread that handles it, since pyoxigraph results are bound to this one
             t0 = time.perf_counter()
-            response = rendered()
-            placement.record(name, time.perf_counter() - t0)
+            try:
+                response = rendered()
+            except BaseException as exc:
+                # pyoxigraph results are bound to this thread: the error goes on without the frames that hold them
+                raise detached(exc) from None
+            placement.record(key, time.perf_counter() - t0)
             limit = state.settings.max_result_bytes
             if limit and int(response.headers.get("content-length", 0)) > limit:  # HEAD too: its length is the GET's
                 raise too_large(limit)
             return response
 
-        if placement.inline(name):
+        if placement.inline(key):
             return answer()
         seconds = state.settings.query_timeout
+        if not places.acquire(blocking=False):
+            raise ServiceUnavailable(
+                f"all {THREADS} threads for named queries are taken (by runs past the query_timeout setting, "
+                "which cannot be stopped and still finish); try again shortly", headers={"Retry-After": "5"})
+        slot = Slot(places)
+
+        def in_thread():
+            if not slot.start():
+                return None
+            try:
+                return answer()
+            finally:
+                places.release()
+
         try:
             with anyio.fail_after(seconds if seconds and seconds > 0 else None):
                 # abandoned at the time limit: the request is answered, the thread runs to its end
-                return await anyio.to_thread.run_sync(answer, abandon_on_cancel=True)
+                return await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True)
         except TimeoutError:
             raise timed_out(seconds) from None
+        finally:
+            slot.abandon()  # gives the place back if the run never started
 
     return r

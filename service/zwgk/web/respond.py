@@ -38,6 +38,20 @@ def render(request: Request, outcome, fmt: Format, headers: dict | None = None) 
     return body_response(request, b"".join(outcome.serialize(fmt.media_type)), content_type(fmt), hdrs)
 
 
+def detached(exc: BaseException) -> BaseException:
+    """``exc`` without its tracebacks. pyoxigraph results are bound to the thread
+    that made them: the frames of a traceback must not carry them to another."""
+    pending, seen = [exc], set()
+    while pending:
+        e = pending.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        e.__traceback__ = None
+        pending += [e.__cause__, e.__context__]
+    return exc
+
+
 def body_response(request: Request, body: bytes, media_type: str, headers: dict, status: int = 200) -> Response:
     """The answer with its body, or for HEAD its headers alone, with the length the body has."""
     if request.method == "HEAD":

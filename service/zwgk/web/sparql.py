@@ -59,7 +59,7 @@ from .errors import (BadRequest, Forbidden, MethodNotAllowed, PayloadTooLarge, Q
 from .limits import ClientSlots
 from .negotiation import HTML, RDF, choose
 from .pool import Job, PoolBusy, QueryPool, QueryTimedOut, WorkerLost
-from .respond import body_response, content_type, formats_for, outcome_response
+from .respond import body_response, content_type, detached, formats_for, outcome_response
 
 log = logging.getLogger("zwgk.web.sparql")
 
@@ -440,24 +440,10 @@ async def within(fn, seconds: float | None):
             try:
                 future.set_result(fn())
             except BaseException as exc:  # handed to the awaiting request
-                future.set_exception(_detached(exc))
+                future.set_exception(detached(exc))
 
     threading.Thread(target=target, name="zwgk-sparql-query", daemon=True).start()
     return await asyncio.wait_for(asyncio.wrap_future(future), seconds if seconds and seconds > 0 else None)
-
-
-def _detached(exc: BaseException) -> BaseException:
-    """``exc`` without its tracebacks. pyoxigraph results are bound to the thread
-    that made them: the frames of a traceback must not carry them to another."""
-    pending, seen = [exc], set()
-    while pending:
-        e = pending.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        e.__traceback__ = None
-        pending += [e.__cause__, e.__context__]
-    return exc
 
 
 def _timeout_message(timeout: float, stopped: bool) -> str:
