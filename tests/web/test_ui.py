@@ -311,7 +311,22 @@ def test_options_and_a_405_name_every_method_a_path_takes(client, path, allow):
         r = client.request(method, path)
         assert r.status_code == 405, (method, path)
         assert r.headers["allow"] == allow  # HEAD too, and both /sparql routes, not the first the router tried
-        assert r.json()["error"]["message"] == f"{method} is not allowed on {path}"
+        assert r.json()["error"]["message"] == f"{method} is not allowed on {path}; it takes {allow}"
     if "POST" not in allow:
         assert client.post(path).headers["allow"] == allow
     assert client.options("/no-such-page").status_code == 404  # nothing served there: no methods to name
+
+
+def test_the_methods_of_a_path_are_kept_for_short_paths_only(client):
+    from zwgk.web.methods import CACHED_PATH, Methods
+
+    methods = Methods(None, router=client.app.router)
+
+    def scope(path):
+        return {"type": "http", "method": "PUT", "path": path, "root_path": ""}
+
+    assert methods.allowed(scope("/id/" + "x" * CACHED_PATH)) == ["GET", "HEAD", "OPTIONS"]
+    assert methods.cached.cache_info().currsize == 0  # a long path is asked each time: no memory held for it
+    assert methods.allowed(scope("/sparql")) == ["GET", "HEAD", "POST", "OPTIONS"]
+    assert methods.allowed(scope("/sparql")) == ["GET", "HEAD", "POST", "OPTIONS"]
+    assert methods.cached.cache_info()[:2] == (1, 1)  # one hit, one miss

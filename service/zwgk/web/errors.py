@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..backends import AnswerTooLarge, StoreError, StoreUnavailable
+from .methods import ALLOWED
 
 log = logging.getLogger("zwgk.web")
 
@@ -207,6 +208,9 @@ def install(app: FastAPI) -> None:
             message = f"nothing is served at {request.url.path}"
         if exc.status_code == 405 and message == "Method Not Allowed":
             message = f"{request.method} is not allowed on {request.url.path}"
+            allowed = request.scope.get(ALLOWED)  # every method the path takes (methods.py)
+            if allowed:
+                message += f"; it takes {', '.join(allowed)}"
         return error_response(request, exc.status_code, titles.get(exc.status_code, "Error"), message,
                               getattr(exc, "headers", None))
 

@@ -23,7 +23,9 @@ from starlette.routing import Match
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _PROBE = "ZWGK-NO-SUCH-METHOD"  # a route that takes this takes anything
-CACHED = 4096
+CACHED = 4096  # paths whose methods are kept, the latest asked
+CACHED_PATH = 256  # characters: a longer path is asked each time (4096 paths up to max_url_bytes long would be 130 MB)
+ALLOWED = "zwgk.allowed"  # the scope key under which a 405's methods reach the error handler (errors.py)
 
 
 class Methods:
@@ -31,8 +33,8 @@ class Methods:
         self.app = app
         self.router = router
         # asking every route costs about 0.3 ms, as much as a small query: the answer per path is kept
-        # (the routes do not change once the app runs), for the last CACHED paths
-        self.allowed_for = functools.lru_cache(maxsize=CACHED)(self._allowed_for)
+        # (the routes do not change once the app runs), for the last CACHED paths of up to CACHED_PATH characters
+        self.cached = functools.lru_cache(maxsize=CACHED)(self._allowed_for)
 
     def _taken(self, scope, method: str) -> bool:
         probe = {**scope, "method": method}
@@ -40,7 +42,8 @@ class Methods:
 
     def allowed(self, scope) -> list[str]:
         """The methods this path takes, OPTIONS included; empty when nothing serves it."""
-        return list(self.allowed_for(scope.get("root_path", ""), scope["path"]))
+        root, path = scope.get("root_path", ""), scope["path"]
+        return list((self.cached if len(path) <= CACHED_PATH else self._allowed_for)(root, path))
 
     def _allowed_for(self, root_path: str, path: str) -> tuple[str, ...]:
         scope = {"type": "http", "root_path": root_path, "path": path, "query_string": b"", "headers": []}
@@ -64,6 +67,7 @@ class Methods:
         if allowed and method == "OPTIONS":
             return await Response(status_code=204, headers={"Allow": ", ".join(allowed)})(scope, receive, send)
         if allowed and method not in allowed:  # answered 405 (by the router or a static folder): with every method
+            scope = {**scope, ALLOWED: allowed}
             return await self.app(scope, receive, _with_allow(send, ", ".join(allowed)))
         return await self.app(scope, receive, send)
 
