@@ -312,8 +312,16 @@ def test_every_named_query_orders_every_row_so_pages_are_exact(runners, named):
     runner = runners["bound"]
     for q in named.values():
         names, found = rows(runner.run_named(q, q.example))
-        order = re.search(r"ORDER\s+BY(.*?)(?:LIMIT|OFFSET|$)", without_comments(q.text), re.S | re.I).group(1)
+        text = without_comments(q.text)
+        order = re.search(r"ORDER\s+BY(.*?)(?:LIMIT|OFFSET|$)", text, re.S | re.I).group(1)
         keys = [k for k in dict.fromkeys(re.findall(r"[?$](\w+)", order)) if k not in q.example]
+        # a query that lists items sorts by the item (or by catalog and number) whatever the data: item
+        # numbers repeat across catalogs, even where this fixture's answers happen not to show it
+        shown = re.search(r"SELECT(.*?)WHERE", text, re.S | re.I).group(1)
+        while re.search(r"\([^()]*\)", shown):  # expressions, (COUNT(?item) AS ?items) among them: not shown
+            shown = re.sub(r"\([^()]*\)", " ", shown)
+        if re.search(r"[?$]item\b", shown):
+            assert "item" in keys or {"catalog", "number"} <= set(keys), f"{q.name} lists items but sorts by {keys}"
         assert all(k in names for k in keys), f"{q.name} sorts by a variable it does not show: {keys}"
         places = Counter(tuple(r.get(k) for k in keys) for r in found)
         assert not [p for p, n in places.items() if n > 1], f"{q.name}: rows tie on ORDER BY {order.strip()}"

@@ -209,6 +209,8 @@ def test_the_limit_a_query_ends_with_is_its_default_page(runner, named):
     ("SELECT * { ?s <http://x/#LIMIT> '# LIMIT 2' } ORDER BY ?s", 5, None, "'# LIMIT 2' } ORDER BY ?s\nLIMIT 5\n"),
     ("SELECT ?s { ?s ?p ?o } ORDER BY ?s LIMIT 4\nVALUES ?s { <http://x/a> }", 2, 1,
      "ORDER BY ?s\nLIMIT 2 OFFSET 1\nVALUES ?s { <http://x/a> }\n"),  # a closing VALUES stays last
+    ("SELECT ?o { ?s ?p ?o }VALUES ?o { \"}\" 'a{' }", 2, None, "}\nLIMIT 2\nVALUES ?o { \"}\" 'a{' }\n"),
+    ("PREFIX ex: <http://x/> SELECT ?o { ?s ex:a\\#b ?o } # LIMIT 3", 2, None, "ex:a\\#b ?o }\nLIMIT 2\n"),
 ])
 def test_page_sets_the_closing_limit_and_offset(text, limit, offset, tail):
     paged = page(text, limit, offset)

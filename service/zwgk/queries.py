@@ -43,12 +43,15 @@ RESERVED = ("format", "limit", "offset")  # query-string names that are not a qu
 _MODIFIERS = re.compile(
     r"\s(?P<k1>LIMIT|OFFSET)\s+(?P<v1>[0-9]+)(?:\s+(?P<k2>LIMIT|OFFSET)\s+(?P<v2>[0-9]+))?\s*$", re.IGNORECASE)
 # a VALUES clause that ends the query (after its solution modifiers, where no LIMIT may follow it)
-_TRAILING_VALUES = re.compile(r"\sVALUES\s*(?:[?$]\w+|\((?:\s*[?$]\w+)*\s*\))\s*\{[^{}]*\}\s*$", re.IGNORECASE)
+_TRAILING_VALUES = re.compile(
+    r"""(?<![\w?$:])VALUES\s*(?:[?$]\w+|\((?:\s*[?$]\w+)*\s*\))\s*"""
+    r"""\{(?:[^{}"']|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')*\}\s*$""", re.IGNORECASE)
 # what a comment can hide in, kept whole: IRIs and strings; and a comment, from # to the end of its line
 _LEXEME = re.compile(
     r'''<[^<>"{}|^`\\\s]*>'''
     r'''|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\''''
     r'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*\''''
+    r'''|\\.'''  # an escaped character of a prefixed name (ex:a\#b)
     r'''|\#[^\r\n]*''')
 
 

@@ -3,6 +3,7 @@ in a worker thread otherwise (first runs, and for a while after any slow run).""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from zwgk.web import named
@@ -37,3 +38,39 @@ def test_the_same_answers_inline_and_in_a_thread(client, monkeypatch):
     assert len(set(answers)) == 1 and answers[0].count("\n") > 10
     verdicts = [v for v, _ in seen]
     assert verdicts[0] is False  # the first run is in a worker thread
+
+
+def test_runs_are_known_by_a_digest_and_the_last_kept_only(monkeypatch):
+    monkeypatch.setattr(named, "KEPT", 3)
+    p = Placement()
+    keys = [Placement.key("catalog-coverage", [("a", "x" * 16_000 + str(k))], (None, None)) for k in range(5)]
+    assert all(len(k) == 16 for k in keys) and len(set(keys)) == 5  # long parameters, short keys
+    for k in keys:
+        p.record(k, 0.001)
+    assert list(p.recent) == keys[2:]  # the latest three
+    p.record(keys[2], 0.001)
+    assert list(p.recent) == [keys[3], keys[4], keys[2]]  # recorded again: the latest
+
+
+def test_runs_recorded_from_many_threads_at_once(monkeypatch):
+    monkeypatch.setattr(named, "KEPT", 4)
+    p, errors = Placement(), []
+
+    def record(offset):
+        try:
+            for k in range(2000):
+                p.record(Placement.key("q", (k + offset) % 7), 0.001)
+        except Exception as exc:  # a KeyError from an eviction between two steps, before the lock
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+    try:
+        threads = [threading.Thread(target=record, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors and len(p.recent) == 4

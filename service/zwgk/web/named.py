@@ -29,6 +29,7 @@ same parameters, were all quick.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict, deque
@@ -49,23 +50,31 @@ THREADS = 32  # named-query runs in worker threads at once, those past their tim
 
 class Placement:
     """Per run (a query with its parameters and page), how long its recent runs took:
-    inline when all were quick."""
+    inline when all were quick. A run is known by a 16-byte digest (its parameters may be
+    long), and the last ``KEPT`` runs are kept; runs are recorded from several threads."""
 
     def __init__(self):
-        self.recent: OrderedDict[tuple, deque] = OrderedDict()
+        self.recent: OrderedDict[bytes, deque] = OrderedDict()
+        self.lock = threading.Lock()
 
-    def inline(self, key: tuple) -> bool:
-        runs = self.recent.get(key)
-        return runs is not None and len(runs) == RECENT and max(runs) < INLINE_SECONDS
+    @staticmethod
+    def key(*parts) -> bytes:
+        return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=16).digest()
 
-    def record(self, key: tuple, seconds: float) -> None:
-        runs = self.recent.get(key)
-        if runs is None:
-            runs = self.recent[key] = deque(maxlen=RECENT)
-            if len(self.recent) > KEPT:
-                self.recent.popitem(last=False)
-        self.recent.move_to_end(key)
-        runs.append(seconds)
+    def inline(self, key: bytes) -> bool:
+        with self.lock:
+            runs = self.recent.get(key)
+            return runs is not None and len(runs) == RECENT and max(runs) < INLINE_SECONDS
+
+    def record(self, key: bytes, seconds: float) -> None:
+        with self.lock:
+            runs = self.recent.pop(key, None)
+            if runs is None:
+                runs = deque(maxlen=RECENT)
+                if len(self.recent) >= KEPT:
+                    self.recent.popitem(last=False)
+            runs.append(seconds)
+            self.recent[key] = runs  # the latest recorded, last
 
 
 class Slot:
@@ -169,7 +178,7 @@ def router(state) -> APIRouter:
                 raise BadRequest(str(exc)) from None
             return render(request, outcome, fmt, headers)  # pyoxigraph results: serialized in this thread
 
-        key = (name, tuple(sorted(values.items())), rows)
+        key = placement.key(name, sorted(values.items()), rows)
 
         def answer():
             t0 = time.perf_counter()
