@@ -146,12 +146,13 @@ class Slow:
         return self.inner.query(*args, **kwargs)
 
 
-def slowed(make_client, **settings):
-    """A client whose store holds every query until ``store.release`` is set (at most 10 s)."""
+def slowed(make_client, wrapper=None, **settings):
+    """A client whose store holds every query (or, with ``wrapper=SlowUpdates``, every update)
+    until ``store.release`` is set (at most 10 s)."""
     held = {}
 
     def hook(state):
-        held["store"] = state.backend = Slow(state.backend)
+        held["store"] = state.backend = (wrapper or Slow)(state.backend)
 
     client = make_client(state_hook=hook, **settings)
     return client, held["store"]
@@ -683,16 +684,11 @@ class SlowUpdates:
 
 
 def test_updates_in_the_server_process_are_answered_503_at_the_limit(make_client):
-    held = {}
-
-    def slow(state):
-        held["store"] = state.backend = SlowUpdates(state.backend)
-
-    c = make_client(state_hook=slow, query_workers=0, query_timeout=0.2, allow_unauthenticated_updates=True)
+    c, store = slowed(make_client, SlowUpdates, query_workers=0, query_timeout=0.2, allow_unauthenticated_updates=True)
     try:
         r = c.post("/sparql", content=INSERT.encode(), headers=UPDATE)
     finally:
-        held["store"].release.set()
+        store.release.set()
     assert r.status_code == 503
     message = shape(r)["message"]
     assert "query_timeout" in message and "cannot stop it" in message
