@@ -74,3 +74,17 @@ def test_runs_recorded_from_many_threads_at_once(monkeypatch):
     finally:
         sys.setswitchinterval(interval)
     assert not errors and len(p.recent) == 4
+
+
+def test_a_place_goes_back_once_whether_the_run_started_or_not():
+    places = threading.BoundedSemaphore(1)
+    places.acquire()
+    gone = named.Slot(places)
+    gone.abandon()  # the request stopped waiting before its thread started: the place is back at once …
+    assert not gone.start()  # … and the thread, when it comes, does not run
+    assert places.acquire(blocking=False)
+    ran = named.Slot(places)
+    assert ran.start()
+    ran.abandon()  # started: the thread gives the place back when it ends, not the request
+    assert not places.acquire(blocking=False)
+    places.release()
