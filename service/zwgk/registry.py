@@ -117,7 +117,7 @@ class Registry:
         self._by_title: dict[str, Instrument] = {}
         self._by_bare_decree: dict[str, list[Instrument]] = {}
         for inst in instruments:
-            for key in {self.number_key(n) for n in (inst.number, *(v.number for v in inst.versions)) if n}:
+            for key in {self.number_key(k) for k in inst.number_keys()}:  # a key is its own key (lookup_key)
                 self._claim(self._by_number, key, inst, "number")
                 m = re.search(r"令(\d+)号$", key)
                 if m:
